@@ -5,7 +5,7 @@ set -euo pipefail
 OUT=${1:-out}
 SEED=${2:-7}
 HOSTS=${3:-60}
-NS=trueorigin-demo
+NS=${TRUEORIGIN_DEMO_NS:-trueorigin-demo}  # override to run two demos at once
 BIN="$(pwd)/.venv/bin"
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
