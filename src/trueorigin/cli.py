@@ -12,6 +12,7 @@ from rich.console import Console
 
 from trueorigin import __version__
 from trueorigin.errors import TrueOriginError
+from trueorigin.terminal import print_error
 
 app = typer.Typer(
     name="trueorigin",
@@ -70,7 +71,7 @@ def _mapped_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return callback(*args, **kwargs)
         except TrueOriginError as exc:
-            err_console.print(f"[red]error:[/red] {exc}")
+            print_error(err_console, exc)
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
@@ -93,5 +94,5 @@ def main() -> None:
     try:
         app()
     except TrueOriginError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+        print_error(err_console, exc)
         sys.exit(exc.exit_code)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from trueorigin.errors import InputError
 from trueorigin.identify_cli import EXIT_COVERED, print_identifications
@@ -13,6 +12,8 @@ from trueorigin.model import Identification
 from trueorigin.passive.audit import identify_collected
 from trueorigin.passive.capture import CaptureReader
 from trueorigin.passive.imports import read_asset_csv, read_nmap_xml
+from trueorigin.terminal import Styled, line
+from trueorigin.terminal import console as make_console
 
 DB_HELP = "Store URL (default sqlite:///trueorigin.db); results are stored like a scan's."
 
@@ -21,7 +22,7 @@ def _finish(idents: list[Identification], scan_id: str | None, as_json: bool, ev
     shown = idents if everything else [i for i in idents if i.vendor or i.brand or i.model or i.mac]
     covered = print_identifications(shown, as_json)
     if scan_id and not as_json:
-        Console(stderr=True).print(f"stored as scan [bold]{scan_id}[/bold]")
+        make_console(stderr=True).print(line("stored as scan ", Styled(scan_id, "bold")))
     if covered:
         raise typer.Exit(EXIT_COVERED)
 
@@ -47,7 +48,8 @@ def register(app: typer.Typer) -> None:
             reader.observations(), kind="passive", source=capture, db_url=db, site=site, store_results=not no_store
         )
         if reader.skipped:
-            Console(stderr=True).print(f"[yellow]{reader.skipped} of {reader.packets} packets could not be decoded[/]")
+            message = f"{reader.skipped} of {reader.packets} packets could not be decoded"
+            make_console(stderr=True).print(line(Styled(message, "yellow")))
         _finish(idents, scan_id, as_json, all_hosts)
 
     @app.command("import")

@@ -18,6 +18,7 @@ from trueorigin.scan.engine import DEFAULT_TCP_PORTS, ScanStats
 from trueorigin.scan.output import EXIT_ERROR, exit_code, render_table, write_csv, write_json_lines
 from trueorigin.scan.run import ScanOutcome, ScanRequest, run_scan
 from trueorigin.scan.targets import DEFAULT_MAX_HOSTS
+from trueorigin.terminal import print_error
 
 MAX_PORTS = 1024
 DEFAULT_PORTS_TEXT = ",".join(str(p) for p in DEFAULT_TCP_PORTS)
@@ -182,7 +183,7 @@ def register(app: typer.Typer) -> None:
                 on_progress=on_progress,
             )
         except TrueOriginError as exc:
-            err.print(f"[red]error:[/red] {exc}")
+            print_error(err, exc)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/yellow]: finished hosts are stored; continue with --resume SCAN_ID")
