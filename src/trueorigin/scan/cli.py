@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from trueorigin.errors import InputError, TrueOriginError
+from trueorigin.errors import EXIT_INTERRUPTED, InputError
 from trueorigin.scan.engine import DEFAULT_TCP_PORTS, ScanStats
-from trueorigin.scan.output import EXIT_ERROR, exit_code, render_table, write_csv, write_json_lines
+from trueorigin.scan.output import exit_code, render_table, write_csv, write_json_lines
 from trueorigin.scan.run import ScanOutcome, ScanRequest, run_scan
 from trueorigin.scan.targets import DEFAULT_MAX_HOSTS
 
@@ -143,20 +143,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Audit the hosts you name: discover, fingerprint, identify the true manufacturer, store the evidence.
 
-        Exit codes: 0 nothing covered, 1 covered equipment found, 3 only hosts needing review, 2 error.
+        Exit codes: 0 nothing covered, 1 covered found, 3 only hosts needing review, 2 bad input (README).
         """
         # a pipe gets a wide table instead of Rich's 80-column default, so addresses are never cut
         out = Console(file=sys.stdout) if sys.stdout.isatty() else Console(file=sys.stdout, width=200)
         err = Console(stderr=True)
         if as_json and as_csv:
-            err.print("[red]error:[/red] choose one of --json and --csv")
-            raise typer.Exit(EXIT_ERROR)
+            raise InputError("choose one of --json and --csv")
         if resume is None and not targets:
-            err.print("[red]error:[/red] name at least one target (or --resume SCAN_ID)")
-            raise typer.Exit(EXIT_ERROR)
+            raise InputError("name at least one target (or --resume SCAN_ID)")
         if resume is not None and targets:
-            err.print("[red]error:[/red] --resume reuses the stored scan's targets; do not name targets with it")
-            raise typer.Exit(EXIT_ERROR)
+            raise InputError("--resume reuses the stored scan's targets; do not name targets with it")
 
         progress: Progress | None = None
         task: TaskID | None = None
@@ -214,12 +211,9 @@ def register(app: typer.Typer) -> None:
                 on_warning=lambda text: err.print(f"[yellow]warning:[/yellow] {escape(text)}"),
                 resume_options=given,
             )
-        except TrueOriginError as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/yellow]: finished hosts are stored; continue with --resume SCAN_ID")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         finally:
             if progress is not None:
                 progress.stop()
