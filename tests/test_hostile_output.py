@@ -223,12 +223,12 @@ def hostile_inventory(tmp_path: Path) -> Path:
 
 def test_screen_table_csv_and_xlsx(hostile_inventory: Path, tmp_path: Path) -> None:
     code, out, err = _run("screen", "run", str(hostile_inventory), "--no-decisions")
-    assert code == 0, out + err
+    assert code == 1, out + err  # covered rows found
     _assert_clean_and_literal(out + err, "screen")
 
     out_csv = tmp_path / "screened.csv"
     code, out, err = _run("screen", "run", str(hostile_inventory), "--no-decisions", "--out", str(out_csv))
-    assert code == 0, out + err
+    assert code == 1, out + err
     assert_terminal_clean(out + err, "screen --out")
     rows = assert_csv_clean(out_csv)
     assert rows[0][2].startswith("'=HYPERLINK") and rows[1][2].startswith("'=HYPERLINK")
@@ -236,7 +236,7 @@ def test_screen_table_csv_and_xlsx(hostile_inventory: Path, tmp_path: Path) -> N
 
     out_xlsx = tmp_path / "screened.xlsx"
     code, out, err = _run("screen", "run", str(hostile_inventory), "--no-decisions", "--out", str(out_xlsx))
-    assert code == 0, out + err
+    assert code == 1, out + err
     cells = assert_xlsx_clean(out_xlsx)
     assert str(cells[0][2]).startswith("'=HYPERLINK")
 
@@ -255,7 +255,7 @@ def test_screen_table_csv_and_xlsx(hostile_inventory: Path, tmp_path: Path) -> N
 )
 def test_kb_explain_unknown_hostile_name(name: str) -> None:
     code, out, err = _run("kb", "explain", name)
-    assert code == 1  # unknown to the knowledge base, not a crash
+    assert code == 3  # unknown to the knowledge base: a person must look (not a crash, exit 70)
     assert_terminal_clean(out + err, "kb explain")
     assert "Traceback" not in out + err
     assert "not known" in err

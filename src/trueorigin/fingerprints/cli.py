@@ -6,11 +6,11 @@ from collections import Counter
 
 import typer
 
-from trueorigin.errors import TrueOriginError
+from trueorigin.errors import EXIT_CHECK_FAILED, InputError
 from trueorigin.fingerprints import is_known_field, load_rules, match_field
 from trueorigin.fingerprints.selftest import run_selftest
 from trueorigin.safetext import json_text
-from trueorigin.terminal import Styled, line, print_error, print_table
+from trueorigin.terminal import Styled, line, print_table
 from trueorigin.terminal import console as make_console
 
 fingerprints_app = typer.Typer(
@@ -22,14 +22,6 @@ console = make_console()
 err_console = make_console(stderr=True)
 
 
-def _load_or_exit() -> None:
-    try:
-        load_rules()
-    except TrueOriginError as exc:
-        print_error(err_console, exc)
-        raise typer.Exit(exc.exit_code) from exc
-
-
 @fingerprints_app.command("list")
 def list_rules(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per rule."),
@@ -37,7 +29,6 @@ def list_rules(
     field: str | None = typer.Option(None, "--field", help="Only rules on this field."),
 ) -> None:
     """List the rules: id, field, what they set, certainty, number of examples."""
-    _load_or_exit()
     rules = [r for r in load_rules() if (vendor is None or r.vendor == vendor) and (field is None or r.field == field)]
     if as_json:
         for r in rules:
@@ -70,7 +61,6 @@ def test_rules(
     show_all: bool = typer.Option(False, "--all", help="Also print passing checks."),
 ) -> None:
     """Replay every example, counter-example and generic banner; exit 1 if any check fails."""
-    _load_or_exit()
     results = run_selftest(load_rules())
     counts = Counter(r.status for r in results)
     if as_json:
@@ -86,7 +76,7 @@ def test_rules(
             console.print(line(Styled(r.status, colour), f" {r.check} {r.rule_id} {r.subject!r} {detail}"))
         console.print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped")
     if counts["fail"]:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 @fingerprints_app.command("match")
@@ -96,10 +86,8 @@ def match_value(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Which rules match VALUE on FIELD, and what they extract."""
-    _load_or_exit()
     if not is_known_field(field):
-        print_error(err_console, f"{field!r} is not in the field vocabulary (docs/ARCHITECTURE.md)")
-        raise typer.Exit(2)
+        raise InputError(f"{field!r} is not in the field vocabulary (docs/ARCHITECTURE.md)")
     hits = match_field(field, value)
     if as_json:
         for hit in hits:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from trueorigin.errors import InputError
-from trueorigin.identify_cli import EXIT_COVERED, print_identifications
+from trueorigin.errors import InputError, verdict_exit_code
+from trueorigin.identify_cli import print_identifications
 from trueorigin.model import Identification
 from trueorigin.passive.audit import identify_collected
 from trueorigin.passive.capture import CaptureReader
@@ -18,13 +18,14 @@ from trueorigin.terminal import console as make_console
 DB_HELP = "Store URL (default sqlite:///trueorigin.db); results are stored like a scan's."
 
 
-def _finish(idents: list[Identification], scan_id: str | None, as_json: bool, everything: bool) -> None:
+def _finish(
+    idents: list[Identification], scan_id: str | None, as_json: bool, everything: bool, damaged: bool = False
+) -> None:
     shown = idents if everything else [i for i in idents if i.vendor or i.brand or i.model or i.mac]
-    covered = print_identifications(shown, as_json)
+    print_identifications(shown, as_json)
     if scan_id and not as_json:
         make_console(stderr=True).print(line("stored as scan ", Styled(scan_id, "bold")))
-    if covered:
-        raise typer.Exit(EXIT_COVERED)
+    raise typer.Exit(verdict_exit_code((i.covered for i in idents), damaged=damaged))
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +40,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Identify devices from a packet capture, sending nothing on the network.
 
-        Exit code: 0 nothing covered, 1 covered equipment found, 2 bad input.
+        Exit code: 0 nothing covered, 1 covered found, 3 review only, 2 bad input, 4 damaged input (README).
         """
         if not capture.is_file():
             raise InputError(f"no such capture file: {capture}")
@@ -63,7 +64,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Identify devices from an existing nmap scan or asset inventory export.
 
-        Exit code: 0 nothing covered, 1 covered equipment found, 2 bad input.
+        Exit code: 0 nothing covered, 1 covered found, 3 review only, 2 bad input, 4 damaged input (README).
         """
         if not path.is_file():
             raise InputError(f"no such file: {path}")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import typer
 from rich.console import Console
 
-from trueorigin.errors import InputError, TrueOriginError
+from trueorigin.errors import InputError
 from trueorigin.safetext import json_text
 from trueorigin.store.api import (
     REMEDIATION_STATUSES,
@@ -23,7 +21,7 @@ from trueorigin.store.api import (
     open_store,
 )
 from trueorigin.store.diff import diff_scans
-from trueorigin.terminal import Styled, line, print_error, print_table
+from trueorigin.terminal import Styled, line, print_table
 from trueorigin.terminal import console as make_console
 
 
@@ -32,25 +30,11 @@ def _out() -> Console:
     return make_console()
 
 
-def _err() -> Console:
-    return make_console(stderr=True)
-
-
 DB_HELP = "Store URL: sqlite:///path.db (default sqlite:///trueorigin.db), a file path, or postgresql://..."
 DbOption = typer.Option(None, "--db", envvar="TRUEORIGIN_DB", help=DB_HELP)
 JsonOption = typer.Option(False, "--json", help="Print JSON for other tools instead of a table.")
 
 findings_app = typer.Typer(help="List covered devices and track their remediation.", no_args_is_help=True)
-
-
-@contextmanager
-def cli_errors() -> Iterator[None]:
-    """Turn library errors into a one-line message and exit code 2, never a traceback."""
-    try:
-        yield
-    except TrueOriginError as exc:
-        print_error(_err(), exc)
-        raise typer.Exit(exc.exit_code) from None
 
 
 def resolve_scan_ref(store: Store, ref: str) -> str:
@@ -70,7 +54,7 @@ def resolve_scan_ref(store: Store, ref: str) -> str:
 
 def scans_command(db: str | None = DbOption, as_json: bool = JsonOption) -> None:
     """List the scans in the store, oldest first."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         records = store.scans()
         if as_json:
             typer.echo(json_text([as_mapping(r) for r in records], indent=2))
@@ -100,7 +84,7 @@ def diff_command(
 ) -> None:
     """What appeared, disappeared, changed firmware or status between two scans (devices matched by MAC,
     serial, then address)."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         result = diff_scans(store, resolve_scan_ref(store, scan_a), resolve_scan_ref(store, scan_b))
         if as_json:
             typer.echo(json_text(result.to_json(), indent=2))
@@ -195,7 +179,7 @@ def findings_list(
 ) -> None:
     """List findings (covered or under-review devices) with their remediation status."""
     today = dt.date.today()
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         scan_id = resolve_scan_ref(store, scan) if scan else None
         records = store.findings(_filter(site, vendor, brand, subnet, covered, status, scan_id, None, tag), today)
         if as_json:
@@ -225,7 +209,7 @@ def findings_set(
 ) -> None:
     """Set the remediation status of findings in bulk, by id or by filter; every change is recorded."""
     selectors = (ids, site, vendor, brand, subnet, covered, current, scan, tag)
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         if not any(selectors):
             raise InputError("name finding ids or at least one filter (--site, --vendor, ...)")
         scan_id = resolve_scan_ref(store, scan) if scan else None
@@ -248,7 +232,7 @@ def findings_history(
     as_json: bool = JsonOption,
 ) -> None:
     """Every status change: who, when, from, to, why."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         entries = store.history(ids or None)
         if as_json:
             typer.echo(json_text([e.to_json() for e in entries], indent=2))
@@ -277,7 +261,7 @@ def findings_tag(
     db: str | None = DbOption,
 ) -> None:
     """Tag the devices behind findings (tags are kept across scans and usable as --tag filters)."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         if not tag.strip():
             raise InputError("the tag must not be empty")
         selected = store.findings(FindingFilter(ids=tuple(ids)))
@@ -291,7 +275,7 @@ def findings_tag(
 
 def findings_expire(db: str | None = DbOption) -> None:
     """Reopen findings whose waiver has expired (recorded in the history)."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         expired = store.expire_waivers()
         _out().print(f"{len(expired)} waiver(s) expired: {', '.join(map(str, expired)) or '-'}")
 
