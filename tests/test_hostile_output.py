@@ -7,10 +7,12 @@ output must be free of raw control/bidi characters, show the markup literally, a
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import dpkt
 import pytest
@@ -259,3 +261,48 @@ def test_kb_explain_unknown_hostile_name(name: str) -> None:
     assert_terminal_clean(out + err, "kb explain")
     assert "Traceback" not in out + err
     assert "not known" in err
+
+
+HOSTILE_XML_TEXT = "\u009b2J[link=http://x]a[/link]\u202egnp.exe"  # C1 CSI is legal in XML 1.0, ESC is not
+
+
+def test_scan_cli_end_to_end(tmp_path: Path) -> None:
+    """A real scan of a loopback 'camera' whose ISAPI answer carries hostile text: table and --csv are clean."""
+    from test_scan_cli import BackgroundServers, cli, loopback_block
+
+    model = f"DS-2CD2143G0-I{HOSTILE_XML_TEXT}".encode()
+    firmware = b'=HYPERLINK("http://evil.example","x")' + HOSTILE_XML_TEXT.encode()
+    body = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<DeviceInfo xmlns="http://www.hikvision.com/ver20/XMLSchema">'
+        b"<deviceName>IP CAMERA</deviceName><model>" + model + b"</model><firmwareVersion>" + firmware
+        + b"</firmwareVersion><deviceType>IPCamera</deviceType></DeviceInfo>\n"
+    )  # fmt: skip
+
+    async def handle(reader: Any, writer: Any) -> None:
+        try:
+            await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
+            writer.close()
+            return
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nServer: App-webs/\r\nConnection: close\r\n"
+        writer.write(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        await writer.drain()
+        writer.close()
+
+    host = f"{loopback_block()}.9"
+    servers = BackgroundServers()
+    try:
+        servers.add(host, 80, handle)
+        common = [host, "--ports", "80", "--no-udp", "--timeout", "2"]
+        table = cli("scan", *common, "--db", f"sqlite:///{tmp_path / 'a.db'}")
+        as_csv = cli("scan", *common, "--csv", "--db", f"sqlite:///{tmp_path / 'b.db'}")
+    finally:
+        servers.close()
+    assert table.returncode == 1, table.stdout + table.stderr  # Hikvision: covered
+    assert_terminal_clean(table.stdout + table.stderr, "scan")
+    assert "<U+202E>" in table.stdout and "\\x9b" in table.stdout
+    path = tmp_path / "scan.csv"
+    path.write_text(as_csv.stdout, encoding="utf-8")
+    rows = assert_csv_clean(path)
+    firmware_column = rows[0].index("firmware")
+    assert rows[1][firmware_column].startswith("'=HYPERLINK"), rows
