@@ -13,7 +13,7 @@
 from trueorigin.audit.collected import audit_collected
 from trueorigin.audit.ingest import IngestResult, ingest
 from trueorigin.audit.reidentify import REIDENTIFY_KIND, reidentify
-from trueorigin.audit.session import AuditSession, identify, observation_key, observed_on
+from trueorigin.audit.session import AuditSession, identify, identify_all, observation_key, observed_on
 from trueorigin.audit.threaded import SessionThread
 from trueorigin.audit.versions import DataVersions, current_versions
 
@@ -26,6 +26,7 @@ __all__ = [
     "audit_collected",
     "current_versions",
     "identify",
+    "identify_all",
     "ingest",
     "observation_key",
     "observed_on",

@@ -23,7 +23,7 @@ from typing import Any
 
 from trueorigin.audit.versions import DataVersions, current_versions
 from trueorigin.errors import InputError
-from trueorigin.identify import identify_host
+from trueorigin.identify import group_by_host, identify_host
 from trueorigin.knowledge import KnowledgeBase, load
 from trueorigin.model import Identification, Observation
 from trueorigin.store import ScanRecord, Store, open_store
@@ -47,6 +47,12 @@ def observed_on(observations: Iterable[Observation]) -> dt.date | None:
 def identify(host: str, observations: Sequence[Observation], kb: KnowledgeBase | None = None) -> Identification:
     """Observations of one host -> identification, as the knowledge base stood on the day they were made."""
     return identify_host(host, observations, kb or load(), at=observed_on(observations))
+
+
+def identify_all(observations: Iterable[Observation], kb: KnowledgeBase | None = None) -> list[Identification]:
+    """One identification per host (hosts in first-seen order), nothing stored: `trueorigin identify`."""
+    kb = kb or load()
+    return [identify(host, group, kb) for host, group in group_by_host(observations).items()]
 
 
 class AuditSession:
