@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from typer.testing import CliRunner
 
-from test_store_samples import IPVM_OEM, sample_identifications, sample_observations
+from store_samples import IPVM_OEM, sample_identifications, sample_observations
 from trueorigin import fingerprints
 from trueorigin.cli import app
 from trueorigin.errors import InputError

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, inspect, text
 
 import pg_fixtures
 import trueorigin.store
-from test_store_samples import sample_identifications, sample_observations
+from store_samples import sample_identifications, sample_observations
 from trueorigin.errors import DataError, InputError
 from trueorigin.model import Identification, Observation, Status
 from trueorigin.store import Store, open_store
