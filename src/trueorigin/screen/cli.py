@@ -9,6 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -169,8 +171,8 @@ def _write_json_lines(added: Any, row_numbers: list[int]) -> None:
 
 
 def _flagged_rows(added: Any, row_numbers: list[int], limit: int) -> list[dict[str, Any]]:
-    covered = added.column("covered").to_pylist()
-    picked = [i for i, value in enumerate(covered) if value != "no"][:limit]
+    flagged = pc.not_equal(pc.cast(added.column("covered"), pa.string()), "no")
+    picked = pc.indices_nonzero(flagged).slice(0, limit).to_pylist()  # no Python loop over every row
     if not picked:
         return []
     rows = added.take(picked).to_pylist()
