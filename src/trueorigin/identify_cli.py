@@ -12,8 +12,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from trueorigin.audit import identify_all
 from trueorigin.errors import InputError, verdict_exit_code
-from trueorigin.identify import identify_all
 from trueorigin.model import Identification, Observation
 from trueorigin.observations_io import BadLine, read_jsonl
 from trueorigin.safetext import json_text

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 
+from trueorigin.audit import audit_collected
 from trueorigin.errors import InputError, verdict_exit_code
 from trueorigin.identify_cli import print_identifications
 from trueorigin.model import Identification
-from trueorigin.passive.audit import identify_collected
 from trueorigin.passive.capture import CaptureReader
 from trueorigin.passive.imports import read_asset_csv, read_nmap_xml
 from trueorigin.terminal import Styled, line
@@ -45,8 +45,14 @@ def register(app: typer.Typer) -> None:
         if not capture.is_file():
             raise InputError(f"no such capture file: {capture}")
         reader = CaptureReader(capture)
-        scan_id, idents = identify_collected(
-            reader.observations(), kind="passive", source=capture, db_url=db, site=site, store_results=not no_store
+        scan_id, idents = audit_collected(
+            reader.observations(),
+            kind="passive",
+            targets=[str(capture)],
+            options={"source": str(capture)},
+            db_url=db,
+            site=site,
+            store_results=not no_store,
         )
         if reader.skipped:
             message = f"{reader.skipped} of {reader.packets} packets could not be decoded"
@@ -80,7 +86,13 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"unknown --format {fmt!r}: use auto, nmap or csv")
         if not observations:
             raise InputError(f"{path}: no hosts with usable facts")
-        scan_id, idents = identify_collected(
-            observations, kind=f"import-{kind}", source=path, db_url=db, site=site, store_results=not no_store
+        scan_id, idents = audit_collected(
+            observations,
+            kind=f"import-{kind}",
+            targets=[str(path)],
+            options={"source": str(path)},
+            db_url=db,
+            site=site,
+            store_results=not no_store,
         )
         _finish(idents, scan_id, as_json, True)

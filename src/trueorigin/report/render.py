@@ -130,6 +130,7 @@ CSV_COLUMNS = (
     "observation_sha256",
     "scan_id",
     "kb_version",
+    "fingerprint_version",
 )
 
 
@@ -167,6 +168,7 @@ class CsvRenderer:
                     ";".join(d.observation_sha256),
                     data.scan.id,
                     data.kb_version,
+                    data.fingerprint_version,
                 ]
             )
         write_csv(out, CSV_COLUMNS, rows)  # the one spreadsheet writer: no formula, no control character

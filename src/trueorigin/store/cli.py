@@ -20,7 +20,7 @@ from trueorigin.store.api import (
     iso_time,
     open_store,
 )
-from trueorigin.store.diff import diff_scans
+from trueorigin.store.diff import ScanDiff, diff_scans
 from trueorigin.terminal import Styled, line, print_table
 from trueorigin.terminal import console as make_console
 
@@ -86,28 +86,33 @@ def diff_command(
     serial, then address)."""
     with open_store(db) as store:
         result = diff_scans(store, resolve_scan_ref(store, scan_a), resolve_scan_ref(store, scan_b))
-        if as_json:
-            typer.echo(json_text(result.to_json(), indent=2))
-            return
-        _out().print(line(Styled("diff", "bold"), f" {result.scan_a} -> {result.scan_b}"))
-        rows: list[list[object]] = []
-        for ident in result.appeared:
-            rows.append(["appeared", ident.host, ident.vendor or "?", ident.brand or "", "", ident.covered])
-        for ident in result.disappeared:
-            rows.append(["disappeared", ident.host, ident.vendor or "?", ident.brand or "", ident.covered, ""])
-        for change in [*result.firmware_changed, *result.status_changed]:
-            rows.append(
-                [
-                    f"{change.attribute} changed",
-                    change.device_after.host,
-                    change.device_after.vendor or "?",
-                    change.device_after.brand or "",
-                    change.before or "",
-                    change.after or "",
-                ]
-            )
-        print_table(_out(), None, ("change", "host", "vendor", "brand", "from", "to"), rows)
-        _out().print(line(f"{result.unchanged} device(s) unchanged"))
+        print_diff(result, as_json)
+
+
+def print_diff(result: ScanDiff, as_json: bool = False) -> None:
+    """A scan diff as JSON or as a table (shared by `diff` and `reidentify`)."""
+    if as_json:
+        typer.echo(json_text(result.to_json(), indent=2))
+        return
+    _out().print(line(Styled("diff", "bold"), f" {result.scan_a} -> {result.scan_b}"))
+    rows: list[list[object]] = []
+    for ident in result.appeared:
+        rows.append(["appeared", ident.host, ident.vendor or "?", ident.brand or "", "", ident.covered])
+    for ident in result.disappeared:
+        rows.append(["disappeared", ident.host, ident.vendor or "?", ident.brand or "", ident.covered, ""])
+    for change in [*result.firmware_changed, *result.status_changed]:
+        rows.append(
+            [
+                f"{change.attribute} changed",
+                change.device_after.host,
+                change.device_after.vendor or "?",
+                change.device_after.brand or "",
+                change.before or "",
+                change.after or "",
+            ]
+        )
+    print_table(_out(), None, ("change", "host", "vendor", "brand", "from", "to"), rows)
+    _out().print(line(f"{result.unchanged} device(s) unchanged"))
 
 
 def _filter(
