@@ -2,8 +2,9 @@
 
 Defined independently of trueorigin.safetext (Unicode categories, not its table), so they can catch it out:
 - terminal text: no control character but newline, no format (bidi, zero-width), separator or surrogate character;
-- CSV / XLSX: no such character in any cell (tab, CR, LF included), no cell a spreadsheet would evaluate (a
-  leading = + - @ tab CR LF or full-width ＝＋－＠ that is not a plain number), no XLSX formula cell or hyperlink.
+- CSV / XLSX: no such character in any cell (tab and line breaks inside a cell are allowed: CSV quotes them), no
+  cell a spreadsheet would evaluate (a leading = + - @ tab CR LF or full-width ＝＋－＠ that is not a plain
+  number), no XLSX formula cell or hyperlink.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def is_formula(text: str) -> bool:
 def assert_cell_clean(value: object, where: str) -> None:
     if not isinstance(value, str):
         return
-    found = hidden_characters(value)
+    found = hidden_characters(value, allowed="\t\n\r")
     assert not found, f"raw control/bidi characters in {where}: {found} {value!r}"
     assert not is_formula(value), f"{where} would be evaluated as a formula: {value!r}"
 
