@@ -5,19 +5,25 @@ Input: JSON lines, one observation each (see README). Output: one identification
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import IO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from trueorigin.errors import InputError, verdict_exit_code
 from trueorigin.identify import identify_all
 from trueorigin.model import Identification, Observation
 from trueorigin.observations_io import BadLine, read_jsonl
+
+SHOWN_BAD_LINES = 20
 
 
 def print_identifications(idents: Iterable[Identification], as_json: bool, console: Console | None = None) -> int:
@@ -48,6 +54,12 @@ def print_identifications(idents: Iterable[Identification], as_json: bool, conso
     return covered
 
 
+def _open_input(path: Path) -> AbstractContextManager[IO[str]]:
+    if str(path) == "-":
+        return contextlib.nullcontext(sys.stdin)
+    return path.open(encoding="utf-8", errors="surrogateescape")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("identify")
     def identify(
@@ -59,22 +71,25 @@ def register(app: typer.Typer) -> None:
         Exit code: 0 nothing covered, 1 covered found, 3 review only, 2 bad input (README).
         """
         err = Console(stderr=True)
-        if str(path) == "-":
-            items = list(read_jsonl(sys.stdin))
-        else:
-            try:
-                with path.open(encoding="utf-8", errors="surrogateescape") as stream:
-                    items = list(read_jsonl(stream))
-            except FileNotFoundError as exc:
-                raise InputError(f"no such file: {path}") from exc
-            except IsADirectoryError as exc:
-                raise InputError(f"{path} is a directory, not a JSON lines file") from exc
         observations: list[Observation] = []
-        for item in items:
-            if isinstance(item, BadLine):
-                err.print(f"[yellow]line {item.number} skipped:[/yellow] {item.reason}")
-            else:
-                observations.append(item)
+        bad = 0
+        try:
+            with _open_input(path) as stream:
+                for item in read_jsonl(stream, what=str(path)):
+                    if isinstance(item, BadLine):
+                        bad += 1
+                        if bad <= SHOWN_BAD_LINES:
+                            err.print(f"[yellow]line {item.number} skipped:[/yellow] {escape(item.reason)}")
+                    else:
+                        observations.append(item)
+        except FileNotFoundError as exc:
+            raise InputError(f"no such file: {path}") from exc
+        except IsADirectoryError as exc:
+            raise InputError(f"{path} is a directory, not a JSON lines file") from exc
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        if bad > SHOWN_BAD_LINES:
+            err.print(f"[yellow]... and {bad - SHOWN_BAD_LINES} more lines skipped[/yellow]")
         if not observations:
             raise InputError(f"{path}: no valid observation lines")
         idents = identify_all(observations)

@@ -143,7 +143,7 @@ class _XlsxWriter:
         self.path = path
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet("screened")
-        self.sheet.append(names)
+        self.sheet.append([self._cell(name) for name in names])  # headers are input text too
         self.rows = 0
 
     def write(self, table: pa.Table, row_numbers: list[int]) -> None:
