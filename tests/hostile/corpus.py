@@ -430,4 +430,5 @@ CASES: list[Case] = [
         ["identify", "{obs}"],
         {"obs.jsonl": text(observation("192.0.2.5", "banner", f"SSH-2.0-{ANSI}[link=https://x.invalid]x[/link]"))},
         EXIT_CLEAN_OR_VERDICT,
-        
+    ),
+]
