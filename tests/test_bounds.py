@@ -110,3 +110,12 @@ def test_damaged_capture_says_where_it_stopped(tmp_path: Path) -> None:
     assert report is not None and f"stopped at byte {24 + 2 * record}" in report and "2 packets" in report
     result = CliRunner().invoke(app, ["passive", str(path), "--no-store"])
     assert result.exit_code == 4 and "damaged capture" in result.stderr
+
+
+def test_every_limit_is_listed_in_the_readme() -> None:
+    import trueorigin.limits as limits
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Limits on input") :]
+    names = [n for n in vars(limits) if n.isupper() and n != "MiB"]
+    assert names and [n for n in names if f"`{n}`" not in section and n not in section] == []

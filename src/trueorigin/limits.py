@@ -20,7 +20,7 @@ MAX_OBSERVATION_LINE_CHARS = 4 * MiB  # one observation; a longer line is skippe
 MAX_OBSERVATION_INPUT_CHARS = 128 * MiB  # one `identify` input (held in memory: it is identified as a whole)
 
 # `report verify`
-MAX_REPORT_BYTES = 256 * MiB
+MAX_REPORT_BYTES = 64 * MiB  # a report is read whole to check its manifest
 
 # `import`: asset CSV and nmap XML
 MAX_CSV_FIELD_CHARS = 64 * 1024
