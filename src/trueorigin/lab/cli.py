@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from trueorigin.lab.site import DEFAULT_CIDR, DEFAULT_NAMESPACE, MIXES, LabSite
+from trueorigin.safetext import terminal_markup
 
 lab_app = typer.Typer(help="The device lab: a simulated site of real-looking devices in its own network namespace.")
 console = Console()
@@ -43,7 +44,7 @@ def run(
     try:
         result = LabSite(namespace=namespace).run(command)
     except FileNotFoundError as exc:
-        err_console.print(f"[red]error:[/red] command not found: {exc.filename}")
+        err_console.print(f"[red]error:[/red] command not found: {terminal_markup(exc.filename)}")
         raise typer.Exit(127) from None
     raise typer.Exit(result.returncode)
 
