@@ -11,6 +11,7 @@ distinct combination of evidence (engine.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
@@ -69,6 +70,7 @@ class Matcher:
         self.oui_signals: Callable[[str], tuple[Signal, ...]] = lru_cache(maxsize=cache_size)(self._oui_signals)
         self.fcc_signals: Callable[[str], tuple[Signal, ...]] = lru_cache(maxsize=cache_size)(self._fcc_signals)
         self.line_words = frozenset(self._all_line_words())
+        self._any_model = _any_model(self.kb)
 
     # ------------------------------------------------------------------ knowledge helpers
 
@@ -273,10 +275,16 @@ class Matcher:
         if not cell.strip():
             return ()
         for variant in model_variants(cell):
-            hit = self.kb.model(variant)
+            hit = self._model(variant)
             if hit is not None:
                 return (self._model_signal(hit, "model"),)
         return ()
+
+    def _model(self, text: str) -> Any:
+        """kb.model(text), skipped when no pattern at all can match (one combined regex instead of each)."""
+        if self._any_model is not None and not self._any_model.fullmatch(text.strip()):
+            return None
+        return self.kb.model(text)
 
     def _model_signal(self, hit: Any, feature: str) -> Signal:
         pattern = hit.pattern
@@ -324,7 +332,7 @@ class Matcher:
         words = tokens(cell)
         for word in model_candidates(cell):
             for variant in model_variants(word):
-                hit = self.kb.model(variant)
+                hit = self._model(variant)
                 if hit is None:
                     continue
                 first = tokens(word)[:1]
@@ -413,6 +421,18 @@ class Matcher:
                 sources=tuple(grantee.sources),
             ),
         )
+
+
+def _any_model(kb: Any) -> re.Pattern[str] | None:
+    """One regex matching whatever any of the knowledge base's model patterns matches (they are tried
+    case-insensitively, whole text), or None when the patterns cannot be combined."""
+    patterns = [getattr(m, "pattern", None) for m in records(kb, "models", "patterns")]
+    if not patterns or not all(isinstance(p, str) and p for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    except re.error:
+        return None
 
 
 def _period(link: Any) -> str:
