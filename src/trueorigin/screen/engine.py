@@ -35,6 +35,7 @@ from trueorigin.screen.columns import ColumnMap, Field, detect_columns
 from trueorigin.screen.decisions import DecisionStore
 from trueorigin.screen.matcher import Matcher
 from trueorigin.screen.normalize import MAX_FIELD_CHARS, compact, mac_colon, tokens
+from trueorigin.screen.overlap import prefetch
 from trueorigin.screen.readers import BadRow, Batch, Format, TableSource, open_table
 from trueorigin.screen.verdict import RowValues, ScreenResult, Signal
 
@@ -104,7 +105,7 @@ class Screening:
         self._oui_cache: dict[str, str] = {}
         self._primed: set[str] = set()  # brand and description values whose words were fuzzy-matched already
         self._duck = duckdb.connect()
-        self._batches = self.source.batches()
+        self._batches = prefetch(self.source.batches())
         first = next(self._batches, None)
         self._first = first
         sample = {}

@@ -1,0 +1,78 @@
+"""The background reader and writer of a screening run: order kept, errors raised where they belong."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from trueorigin.screen.overlap import BackgroundWriter, prefetch
+
+
+def _numbers(count: int, fail_at: int | None = None) -> Iterator[int]:
+    for number in range(count):
+        if number == fail_at:
+            raise ValueError(f"broken at {number}")
+        yield number
+
+
+@pytest.mark.parametrize("depth", [pytest.param(1, id="depth-1"), pytest.param(3, id="depth-3")])
+def test_prefetch_keeps_order(depth: int) -> None:
+    assert list(prefetch(_numbers(50), depth)) == list(range(50))
+
+
+def test_prefetch_raises_at_the_failing_item() -> None:
+    seen: list[int] = []
+    with pytest.raises(ValueError, match="broken at 7"):
+        for number in prefetch(_numbers(20, fail_at=7)):
+            seen.append(number)
+    assert seen == list(range(7))
+
+
+def test_prefetch_closed_early_stops_its_thread() -> None:
+    before = threading.active_count()
+    items = prefetch(_numbers(10_000))
+    assert next(items) == 0
+    items.close()  # type: ignore[attr-defined]
+    assert threading.active_count() == before
+
+
+class _ListWriter:
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.rows: list[Any] = []
+        self.closed = False
+        self.fail_at = fail_at
+
+    def write(self, table: Any, row_numbers: list[int]) -> None:
+        if table == self.fail_at:
+            raise OSError("disk full")
+        self.rows.append((table, row_numbers))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_background_writer_writes_everything_in_order() -> None:
+    inner = _ListWriter()
+    writer = BackgroundWriter(inner)
+    for number in range(30):
+        writer.write(number, [number])
+    writer.close()
+    assert inner.rows == [(n, [n]) for n in range(30)]
+    assert inner.closed
+
+
+def test_background_writer_raises_the_error_and_still_closes() -> None:
+    inner = _ListWriter(fail_at=3)
+    writer = BackgroundWriter(inner)
+    try:
+        with pytest.raises(OSError, match="disk full"):
+            for number in range(10):
+                writer.write(number, [number])
+            writer.close()
+    finally:
+        writer.close()  # as the CLI does in its finally: the inner writer is closed either way
+    assert inner.rows == [(n, [n]) for n in range(3)]
+    assert inner.closed
