@@ -67,3 +67,35 @@ def test_row_observations_are_what_import_reads() -> None:
     assert fields["device.manufacturer"] == "Hikvision"
     assert fields["device.model"] == "DS-2CD1023G0-IUF"
     assert row_observations(RowValues(description="only text"), "row-2") == []
+
+
+def test_engine_agrees_with_the_single_row_matcher(tmp_path: Path) -> None:
+    """The engine decides per distinct combination of evidence and joins verdicts back column-wise; every row
+    must get exactly what Matcher.screen gives that row alone (verdict, vendor, brand shown, key)."""
+    from trueorigin.screen.engine import Screening
+
+    matcher = Matcher(load())
+    rows = _rows()
+    # Without the key column, so that decision keys are digests of brand, model and description.
+    path = tmp_path / "rows.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Manufacturer", "Model Number", "Description", "MAC Address", "FCC ID"])
+        for _, values in rows * 3:  # repeated rows share evidence and verdicts
+            writer.writerow([values.brand, values.model, values.description, values.mac, values.fcc_id])
+        writer.writerow(["Acme Widgets", "", "", "", ""])  # unknown brand: the brand shown is the row's own
+    screening = Screening(path, Matcher(load()), batch_rows=7)
+    got = [r for batch in screening.batches() for r in batch.added.to_pylist()]
+    expected_rows = [values for _, values in rows * 3] + [RowValues(brand="Acme Widgets")]
+    assert len(got) == len(expected_rows)
+    for row, values in zip(got, expected_rows, strict=True):
+        alone = matcher.screen(values)
+        assert (row["covered"], row["vendor"], row["brand"], row["screen_key"]) == (
+            alone.covered,
+            alone.vendor,
+            alone.brand,
+            alone.key,
+        ), values
+        assert row["explanation"] == alone.explanation
+    assert got[-1]["brand"] == "Acme Widgets"
+    assert screening.summary.combinations < len(rows)  # decided per distinct combination, not per row

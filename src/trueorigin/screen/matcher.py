@@ -252,7 +252,7 @@ class Matcher:
             return ()
         if self.names.is_distinct(cell):
             why = "the brand is a different company from any screened one"
-            return (Signal("brand", None, 0.0, "", why, brand=cell.strip(), row_brand=True),)
+            return (Signal("brand", None, 0.0, "", why, row_brand=True),)
         targets = self.names.exact(cell)
         how = "exact"
         base = BRAND_EXACT
@@ -265,7 +265,7 @@ class Matcher:
                 base = BRAND_CONTAINS if best.how == "exact" else BRAND_EXACT * best.fuzzy_ratio
         if not targets:
             why = "the brand is not in the knowledge base"
-            return (Signal("brand", None, 0.0, "", why, brand=cell.strip(), unknown_brand=True, row_brand=True),)
+            return (Signal("brand", None, 0.0, "", why, unknown_brand=True, row_brand=True),)
         out: list[Signal] = []
         for target in targets:
             out.extend(self._target_signals(target, base, "brand", how))
