@@ -1,6 +1,6 @@
 """A screened row as the observations `trueorigin import` makes of an asset-export row (the asset-record path
 of passive/imports.py): a `mac` observation when the row has a MAC address, and one `asset-record` holding
-manufacturer, model and serial. identify.identify_host turns these into an Identification.
+manufacturer, model and serial. The audit pipeline's `identify` turns these into an Identification.
 
 Screening and identification share the name index (trueorigin.names) and the certainty table
 (knowledge.types.CERTAINTY); they still combine evidence by their own rules (docs/screening.md, "Screening
@@ -54,13 +54,13 @@ class Comparison:
 
 def compare(rows: Iterable[tuple[int, RowValues]], matcher: Matcher) -> list[Comparison]:
     """Each row's verdict through `screen` and through asset records -> identify (the same knowledge base)."""
-    from trueorigin.identify import identify_host
+    from trueorigin.audit import identify
 
     out: list[Comparison] = []
     for number, values in rows:
         screened = matcher.screen(values)
         observations = row_observations(values, f"row-{number}")
-        identified = identify_host(f"row-{number}", observations, matcher.kb) if observations else None  # type: ignore[arg-type]
+        identified = identify(f"row-{number}", observations, matcher.kb) if observations else None  # type: ignore[arg-type]
         ident = (identified.covered, identified.vendor or "") if identified else ("no", "")
         out.append(Comparison(number, values, (screened.covered, screened.vendor), ident))
     return out
