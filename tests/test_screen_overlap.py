@@ -1,4 +1,5 @@
-"""The background reader and writer of a screening run: order kept, errors raised where they belong."""
+"""The background reader and writer of a screening run (order kept, errors raised where they belong) and the
+engine's combination of per-column ids."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trueorigin.screen.overlap import BackgroundWriter, prefetch
 
@@ -76,3 +79,20 @@ def test_background_writer_raises_the_error_and_still_closes() -> None:
         writer.close()  # as the CLI does in its finally: the inner writer is closed either way
     assert inner.rows == [(n, [n]) for n in range(3)]
     assert inner.closed
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3), st.integers(0, 2**31 - 1)), min_size=1, max_size=60))
+def test_combination_ids_are_equal_exactly_when_the_rows_are(rows: list[tuple[int, int, int]]) -> None:
+    """engine._combine: one id per row, the same id exactly for the same tuple of component ids, and the
+    distinct combinations decode back to the tuples."""
+    import pyarrow as pa
+
+    from trueorigin.screen.engine import _combine
+
+    columns = [pa.array([row[i] for row in rows], pa.int32()) for i in range(3)]
+    index, combinations = _combine(columns)
+    ids = index.to_pylist()
+    for position, row in enumerate(rows):
+        assert combinations[ids[position]] == row
+    assert len(combinations) == len(set(rows))

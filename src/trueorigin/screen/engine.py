@@ -136,6 +136,9 @@ class Screening:
     def _screen(self, batch: Batch) -> ScreenedBatch:
         table = batch.table
         rows = table.num_rows
+        if len(self._verdicts.kept) > MAX_COMBINATIONS:  # bounded memory: start a new table between batches
+            self._verdicts = _VerdictTable()
+            self._combinations.clear()
         cells: dict[Field, _Column | None] = {n: self._column(table, n) for n in _SCREENED if n != "mac"}
         self._prime_fuzzy(cells["brand"], cells["description"])
         components: list[pa.Array] = []
