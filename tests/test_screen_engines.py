@@ -99,3 +99,20 @@ def test_engine_agrees_with_the_single_row_matcher(tmp_path: Path) -> None:
         assert row["explanation"] == alone.explanation
     assert got[-1]["brand"] == "Acme Widgets"
     assert screening.summary.combinations < len(rows)  # decided per distinct combination, not per row
+
+
+def test_a_decided_row_keeps_its_own_brand_shown(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trueorigin.cli import app
+
+    path = tmp_path / "listings.csv"
+    path.write_text("Brand,Title\nAcme Widgets,Camera mount\n", encoding="utf-8")
+    decided = CliRunner().invoke(
+        app, ["screen", "decide", str(path), "--row", "1", "--covered", "no", "--reason", "ok"]
+    )
+    assert decided.exit_code == 0, decided.output
+    result = CliRunner().invoke(app, ["screen", str(path), "--json"])
+    (row,) = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert row["matched"].startswith("decision h:")
+    assert row["brand"] == "Acme Widgets"

@@ -329,7 +329,8 @@ class Screening:
             pair = (int(out[position]), key)
             if pair not in applied:
                 machine = replace(self._verdicts.kept[pair[0]], key=key)
-                applied[pair] = self._verdicts.add(self.decisions.apply(machine))
+                decided = replace(self.decisions.apply(machine), brand_from_row=machine.brand_from_row)
+                applied[pair] = self._verdicts.add(decided)
             out[position] = applied[pair]
         return pa.array(out, pa.int32())
 
