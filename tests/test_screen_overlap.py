@@ -96,3 +96,19 @@ def test_combination_ids_are_equal_exactly_when_the_rows_are(rows: list[tuple[in
     for position, row in enumerate(rows):
         assert combinations[ids[position]] == row
     assert len(combinations) == len(set(rows))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(*[st.integers(0, 10**6)] * 12), min_size=60, max_size=120))
+def test_combination_ids_across_packing_rounds(rows: list[tuple[int, ...]]) -> None:
+    """Twelve components of ~100 distinct ids each do not fit one 63-bit packing: folded in rounds."""
+    import pyarrow as pa
+
+    from trueorigin.screen.engine import _combine
+
+    columns = [pa.array([row[i] for row in rows], pa.int32()) for i in range(12)]
+    index, combinations = _combine(columns)
+    ids = index.to_pylist()
+    for position, row in enumerate(rows):
+        assert combinations[ids[position]] == row
+    assert len(combinations) == len(set(rows))

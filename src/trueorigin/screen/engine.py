@@ -45,7 +45,6 @@ SAMPLE_ROWS = 200
 MAX_VALUES = 1_000_000  # distinct values remembered per column before the memo is dropped
 MAX_COMBINATIONS = 1_000_000  # distinct combinations of evidence remembered
 MAX_OUI_CACHE = 500_000
-_SHIFT = 31  # combination ids and evidence ids stay below 2**31
 _FAILED = 0  # evidence id of a value that could not be read
 
 
@@ -463,18 +462,42 @@ _MAC_SHAPE = (
 
 
 def _combine(components: list[pa.Array]) -> tuple[pa.Array, list[tuple[int, ...]]]:
-    """(each row's combination index, the distinct combinations of component ids), by dictionary-encoding
-    (previous combination index << 31 | next component) one component at a time: C++ work per row, Python
-    work per distinct combination only."""
-    encoded = pc.dictionary_encode(components[0])
-    combinations: list[tuple[int, ...]] = [(int(v),) for v in encoded.dictionary.to_pylist()]
-    index = encoded.indices.cast(pa.int64())
-    for component in components[1:]:
-        packed = pc.add(pc.shift_left(index, _SHIFT), component.cast(pa.int64()))
+    """(each row's combination index, the distinct combinations of component ids): C++ work per row, Python
+    work per distinct combination only. Each component is dictionary-encoded (its distinct ids are few), the
+    rows' positions are packed as digits of one int64 in mixed radix while it fits, and the packed values are
+    dictionary-encoded once; components beyond 63 bits are folded in by a further round."""
+    columns = [pc.dictionary_encode(component) for component in components]
+    values = [column.dictionary.to_pylist() for column in columns]
+    index: pa.Array | None = None
+    combinations: list[tuple[int, ...]] = [()]
+    position = 0
+    while position < len(columns):
+        radices: list[int] = [len(combinations)] if index is not None else []
+        parts: list[pa.Array] = [index.cast(pa.int64())] if index is not None else []
+        width = radices[0] if radices else 1
+        start = position
+        while position < len(columns) and (width * max(len(values[position]), 1) < 1 << 62 or not parts):
+            radices.append(max(len(values[position]), 1))
+            parts.append(columns[position].indices.cast(pa.int64()))
+            width *= radices[-1]
+            position += 1
+        packed = parts[0]
+        for part, radix in zip(parts[1:], radices[1:], strict=True):
+            packed = pc.add(pc.multiply(packed, radix), part)
         encoded = pc.dictionary_encode(packed)
-        mask = (1 << _SHIFT) - 1
-        combinations = [(*combinations[v >> _SHIFT], v & mask) for v in encoded.dictionary.to_pylist()]
-        index = encoded.indices.cast(pa.int64())
+        folded: list[tuple[int, ...]] = []
+        for value in encoded.dictionary.to_pylist():
+            digits: list[int] = []
+            for radix in reversed(radices):
+                value, digit = divmod(value, radix)
+                digits.append(digit)
+            digits.reverse()
+            prefix = combinations[digits[0]] if index is not None else ()
+            own = digits[1:] if index is not None else digits
+            folded.append((*prefix, *(values[start + i][d] for i, d in enumerate(own))))
+        combinations = folded
+        index = encoded.indices
+    assert index is not None
     return index, combinations
 
 
