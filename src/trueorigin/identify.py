@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from trueorigin import fingerprints, probes
+from trueorigin.identify_names import FIELD_CERTAINTY, maker_claims
 from trueorigin.knowledge import KnowledgeBase, load
 from trueorigin.knowledge.types import CERTAINTY
 from trueorigin.model import Covered, Evidence, Identification, Match, Observation, Parsed, Source
@@ -37,6 +38,8 @@ OUI_CERTAINTY = 0.55
 MODEL_PATTERN_WEIGHT = 0.75
 BRAND_LINK_WEIGHT = 0.7
 BRAND_IS_MAKER_CERTAINTY = 0.5
+# A device naming its maker (brand shown = an entity, or a maker's name in free text) is one fact, counted once.
+NAME_SHOWN_GROUP = "name-shown"
 
 # Where a device's own description of itself is most trustworthy, best first.
 _DEVICE_FACT_PRIORITY = (
@@ -125,6 +128,40 @@ class _HostEvidence:
             )
         for match in fingerprints.match(parsed.fields):
             self._add_match(obs, match)
+        for key, certainty in FIELD_CERTAINTY.items():
+            text = parsed.fields.get(key)
+            if text:
+                self._add_names(obs, key, text, certainty)
+
+    def _add_names(self, obs: Observation, key: str, value: str, certainty: float) -> None:
+        """The free-text maker signal: a knowledge-base name in a self-description field."""
+        for mention in maker_claims(self.kb, key, value):
+            if mention.kind == "entity":
+                entity = self.kb.entity(mention.id)
+                name = entity.name if entity else mention.id
+                self.signals.append(
+                    _Signal(
+                        mention.id,
+                        certainty,
+                        NAME_SHOWN_GROUP,
+                        _name_evidence(
+                            obs, key, value, f"{key} names the maker {mention.found!r} -> {name}", mention.id, certainty
+                        ),
+                    )
+                )
+                continue
+            for link in self.kb.oem_links(mention.id):
+                if link.ended:
+                    continue
+                maker = self.kb.entity(link.maker)
+                linked = certainty * link.certainty
+                claim = (
+                    f"{key} names the brand {mention.found!r}, a {link.relation} label of "
+                    f"{maker.name if maker else link.maker}"
+                )
+                self.signals.append(
+                    _Signal(link.maker, linked, "brand-link", _name_evidence(obs, key, value, claim, link.id, linked))
+                )
 
     def _add_match(self, obs: Observation, match: Match) -> None:
         attrs = match.attributes
@@ -238,7 +275,7 @@ def _knowledge_signals(state: _HostEvidence, brand_id: str | None, brand_shown: 
                 _Signal(
                     resolution.entity,
                     BRAND_IS_MAKER_CERTAINTY,
-                    "brand-is-maker",
+                    NAME_SHOWN_GROUP,
                     Evidence(
                         claim=f"the device names its maker as {resolution.resolved}",
                         rule=f"entity:{resolution.entity}",
@@ -247,6 +284,19 @@ def _knowledge_signals(state: _HostEvidence, brand_id: str | None, brand_shown: 
                     ),
                 )
             )
+
+
+def _name_evidence(obs: Observation, key: str, value: str, claim: str, target: str, certainty: float) -> Evidence:
+    return Evidence(
+        claim=claim,
+        protocol=obs.protocol,
+        port=obs.port,
+        field=key,
+        value=value[:200],
+        rule=f"name:{key}:{target}",
+        certainty=round(certainty, 3),
+        observation_sha256=obs.sha256,
+    )
 
 
 def _oui_sources(registry_date: str) -> tuple[Source, ...]:
@@ -356,6 +406,7 @@ _BRAND_DISPLAY_FIELDS = frozenset(
         "banner.first_line",
         "http.header.server",
         "nmap.product",
+        *FIELD_CERTAINTY,
     }
 )
 

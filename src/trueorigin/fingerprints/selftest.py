@@ -55,6 +55,7 @@ class GenericSample:
     field: str
     value: str
     source: str
+    maker: str | None = None  # KB entity id of the gear that sends it, when the string names its own maker
 
 
 def _expectation_problems(example: Example, attributes: dict[str, str] | None) -> list[str]:
@@ -138,9 +139,15 @@ def load_generic_corpus(path: Path = GENERIC_CORPUS_FILE) -> tuple[GenericSample
     for entry in data:
         if not isinstance(entry, dict) or not {"field", "value", "source"} <= set(entry):
             raise DataError(f"{path.name}: every entry needs field, value and source: {entry!r}")
+        unknown = set(entry) - {"field", "value", "source", "maker"}
+        if unknown:
+            raise DataError(f"{path.name}: unknown keys {sorted(unknown)} in {entry!r}")
         if not is_known_field(str(entry["field"])):
             raise DataError(f"{path.name}: unknown field {entry['field']!r}")
-        samples.append(GenericSample(str(entry["field"]), str(entry["value"]), str(entry["source"])))
+        maker = str(entry["maker"]) if entry.get("maker") else None
+        if maker is not None and maker in COVERED_VENDORS:
+            raise DataError(f"{path.name}: the generic corpus holds gear of non-covered makers only: {entry!r}")
+        samples.append(GenericSample(str(entry["field"]), str(entry["value"]), str(entry["source"]), maker))
     return tuple(samples)
 
 
@@ -151,12 +158,29 @@ def check_generic_sample(sample: GenericSample, rules: Iterable[Rule]) -> list[s
         if item.field != sample.field:
             continue
         attributes = item.apply(sample.value)
-        if attributes is None or "vendor" not in attributes:
+        if attributes is None or "vendor" not in attributes or attributes["vendor"] == sample.maker:
             continue
         if any(example.value == sample.value for example in item.examples):
             continue
         covered = " (a covered vendor)" if attributes["vendor"] in COVERED_VENDORS else ""
         problems.append(f"{item.id} attributes generic {sample.value!r} to {attributes['vendor']}{covered}")
+    return problems
+
+
+def check_generic_free_text(sample: GenericSample) -> list[str]:
+    """The free-text maker signal must name no maker in a generic banner but the gear's own (if it says it)."""
+    from trueorigin.identify_names import FIELD_CERTAINTY, maker_claims
+    from trueorigin.knowledge import load
+
+    if sample.field not in FIELD_CERTAINTY:
+        return []
+    kb = load()
+    problems = []
+    for mention in maker_claims(kb, sample.field, sample.value):
+        makers = {mention.id} if mention.kind == "entity" else {link.maker for link in kb.oem_links(mention.id)}
+        for maker in sorted(makers - {sample.maker}):
+            covered = " (a covered vendor)" if kb.coverage(maker)[0] != "no" else ""
+            problems.append(f"free-text signal names {maker}{covered} in generic {sample.value!r} ({mention.found!r})")
     return problems
 
 
@@ -179,7 +203,7 @@ def run_selftest(rules: Sequence[Rule], corpus: Sequence[GenericSample] | None =
                 CheckResult("counter-example", item.id, text, "fail" if problems else "pass", tuple(problems))
             )
     for sample in load_generic_corpus() if corpus is None else corpus:
-        problems = check_generic_sample(sample, rules)
+        problems = check_generic_sample(sample, rules) + check_generic_free_text(sample)
         subject = f"{sample.field}={sample.value}"
         results.append(CheckResult("generic", "-", subject, "fail" if problems else "pass", tuple(problems)))
     return results
