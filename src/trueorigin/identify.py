@@ -436,6 +436,26 @@ def _maker_name_shown(kb: KnowledgeBase, vendor_id: str, signals: Sequence[_Sign
     return None
 
 
+# A lineage signal this strong, from the firmware itself, decides coverage whatever the brand (docs/relabels.md).
+STRONG_LINEAGE_CERTAINTY = 0.8
+# Fields that carry a name people chose rather than what the firmware is: never lineage.
+_NOT_LINEAGE_FIELDS = frozenset({"device.manufacturer", "onvif.manufacturer", "upnp.manufacturer", "nmap.product"})
+
+
+def _strong_lineage(kb: KnowledgeBase, signals: Iterable[_Signal]) -> _Signal | None:
+    """The strongest firmware-lineage signal (discovery protocol, OEM firmware code, web server family, private
+    port ...) naming a vendor covered "yes", or None. Names, brands, OUIs and model numbers never qualify."""
+    best: _Signal | None = None
+    for signal in signals:
+        if not signal.group.startswith("rule:") or signal.certainty < STRONG_LINEAGE_CERTAINTY:
+            continue
+        if signal.evidence.field in _NOT_LINEAGE_FIELDS or kb.coverage(signal.vendor)[0] != "yes":
+            continue
+        if best is None or signal.certainty > best.certainty:
+            best = signal
+    return best
+
+
 def _combine(signals: Iterable[_Signal]) -> dict[str, tuple[float, list[_Signal]]]:
     strongest: dict[str, dict[str, _Signal]] = defaultdict(dict)
     for signal in signals:
@@ -526,12 +546,37 @@ def identify_host(host: str, observations: Sequence[Observation], kb: KnowledgeB
     covered: Covered = "no"
     regimes: tuple[str, ...] = ()
     coverage_evidence: list[Evidence] = []
+    coverage_subject = vendor_id
     if vendor_id is not None:
         covered, regimes = kb.coverage(vendor_id)
-        if covered == "yes" and confidence < MIN_COVERED_CONFIDENCE:
+        weak = covered == "yes" and confidence < MIN_COVERED_CONFIDENCE
+        if weak:
             covered = "review"
+        # "review" (a divested subsidiary, weak evidence) or "no" on names alone yields to strong covered lineage;
+        # a non-covered maker with strong lineage of its own keeps its verdict (the conflict is reported).
+        own_lineage = any(
+            s.vendor == vendor_id and s.group.startswith("rule:") and s.certainty >= STRONG_LINEAGE_CERTAINTY
+            for s in state.signals
+        )
+        strong = None
+        if covered == "review" or (covered == "no" and not own_lineage):
+            strong = _strong_lineage(kb, state.signals)
+        if strong is not None:
+            # The firmware itself is the covered maker's: what runs on the device does not change with the label
+            # on its case or with who owns the reseller (docs/relabels.md).
+            coverage_subject = strong.vendor
+            covered, regimes = kb.coverage(strong.vendor)
+            strong_entity = kb.entity(strong.vendor)
+            conflicts.append(
+                f"covered by firmware lineage: {strong.evidence.rule} ({strong.evidence.protocol}) is "
+                f"{strong_entity.name if strong_entity else strong.vendor}'s firmware, whatever the brand"
+            )
+            if strong not in chosen:
+                chosen = [*chosen, strong]
+        elif weak:
             conflicts.append(f"covered vendor {vendor_name} rests on weak evidence ({confidence:.2f}): confirm")
-        for entry in kb.covering_entries(vendor_id):
+    if coverage_subject is not None:
+        for entry in kb.covering_entries(coverage_subject):
             regime = kb.regime(entry.regime)
             rule = regime.scope_rule(entry.scope) if regime else None
             qualifier = f" — {rule.text}" if rule else ""
@@ -543,7 +588,7 @@ def identify_host(host: str, observations: Sequence[Observation], kb: KnowledgeB
                     sources=entry.sources,
                 )
             )
-        if vendor_entity is not None and vendor_entity.parent and covered != "no":
+        if vendor_entity is not None and vendor_entity.parent and covered != "no" and coverage_subject == vendor_id:
             parent = kb.entity(vendor_entity.parent)
             coverage_evidence.insert(
                 0,
