@@ -191,7 +191,9 @@ class _HostEvidence:
         return max(values, key=lambda item: item[1])[0]
 
 
-def _knowledge_signals(state: _HostEvidence, brand_id: str | None, brand_shown: str | None) -> None:
+def _knowledge_signals(
+    state: _HostEvidence, brand_id: str | None, brand_shown: str | None, at: dt.date | None = None
+) -> None:
     kb = state.kb
     mac = state.best_fact("device.mac")
     if mac is not None:
@@ -245,9 +247,9 @@ def _knowledge_signals(state: _HostEvidence, brand_id: str | None, brand_shown: 
                 )
             )
     if brand_id is not None:
-        today = dt.date.today()
+        day = at or dt.date.today()
         for link in kb.oem_links(brand_id):
-            if not link.active_at(today) and not link.ended:
+            if not link.active_at(day) and not link.ended:
                 continue
             weight = BRAND_LINK_WEIGHT * (0.5 if link.ended else 1.0)
             certainty = link.certainty * weight
@@ -442,14 +444,14 @@ STRONG_LINEAGE_CERTAINTY = 0.8
 _NOT_LINEAGE_FIELDS = frozenset({"device.manufacturer", "onvif.manufacturer", "upnp.manufacturer", "nmap.product"})
 
 
-def _strong_lineage(kb: KnowledgeBase, signals: Iterable[_Signal]) -> _Signal | None:
+def _strong_lineage(kb: KnowledgeBase, signals: Iterable[_Signal], at: dt.date | None = None) -> _Signal | None:
     """The strongest firmware-lineage signal (discovery protocol, OEM firmware code, web server family, private
     port ...) naming a vendor covered "yes", or None. Names, brands, OUIs and model numbers never qualify."""
     best: _Signal | None = None
     for signal in signals:
         if not signal.group.startswith("rule:") or signal.certainty < STRONG_LINEAGE_CERTAINTY:
             continue
-        if signal.evidence.field in _NOT_LINEAGE_FIELDS or kb.coverage(signal.vendor)[0] != "yes":
+        if signal.evidence.field in _NOT_LINEAGE_FIELDS or kb.coverage(signal.vendor, at=at)[0] != "yes":
             continue
         if best is None or signal.certainty > best.certainty:
             best = signal
@@ -494,14 +496,17 @@ def _prefer_subsidiary(
     return ranked
 
 
-def identify_host(host: str, observations: Sequence[Observation], kb: KnowledgeBase | None = None) -> Identification:
-    """Combine every observation of one host into one identification."""
+def identify_host(
+    host: str, observations: Sequence[Observation], kb: KnowledgeBase | None = None, at: dt.date | None = None
+) -> Identification:
+    """Combine every observation of one host into one identification, as the knowledge base stood on `at`
+    (the day the observations were made; today when None)."""
     kb = kb or load()
     state = _HostEvidence(kb)
     for obs in observations:
         state.add_observation(obs)
     brand_shown, brand_id, brand_evidence = _brand_shown(state)
-    _knowledge_signals(state, brand_id, brand_shown)
+    _knowledge_signals(state, brand_id, brand_shown, at)
 
     scores = _combine(state.signals)
     ranked = sorted(scores.items(), key=lambda item: -item[1][0])
@@ -548,7 +553,7 @@ def identify_host(host: str, observations: Sequence[Observation], kb: KnowledgeB
     coverage_evidence: list[Evidence] = []
     coverage_subject = vendor_id
     if vendor_id is not None:
-        covered, regimes = kb.coverage(vendor_id)
+        covered, regimes = kb.coverage(vendor_id, at=at)
         weak = covered == "yes" and confidence < MIN_COVERED_CONFIDENCE
         if weak:
             covered = "review"
@@ -560,12 +565,12 @@ def identify_host(host: str, observations: Sequence[Observation], kb: KnowledgeB
         )
         strong = None
         if covered == "review" or (covered == "no" and not own_lineage):
-            strong = _strong_lineage(kb, state.signals)
+            strong = _strong_lineage(kb, state.signals, at)
         if strong is not None:
             # The firmware itself is the covered maker's: what runs on the device does not change with the label
             # on its case or with who owns the reseller (docs/relabels.md).
             coverage_subject = strong.vendor
-            covered, regimes = kb.coverage(strong.vendor)
+            covered, regimes = kb.coverage(strong.vendor, at=at)
             strong_entity = kb.entity(strong.vendor)
             conflicts.append(
                 f"covered by firmware lineage: {strong.evidence.rule} ({strong.evidence.protocol}) is "
@@ -576,7 +581,7 @@ def identify_host(host: str, observations: Sequence[Observation], kb: KnowledgeB
         elif weak:
             conflicts.append(f"covered vendor {vendor_name} rests on weak evidence ({confidence:.2f}): confirm")
     if coverage_subject is not None:
-        for entry in kb.covering_entries(coverage_subject):
+        for entry in kb.covering_entries(coverage_subject, at=at):
             regime = kb.regime(entry.regime)
             rule = regime.scope_rule(entry.scope) if regime else None
             qualifier = f" — {rule.text}" if rule else ""
