@@ -145,7 +145,7 @@ class _HostEvidence:
                         certainty,
                         NAME_SHOWN_GROUP,
                         _name_evidence(
-                            obs, key, value, f"{key} names the maker {mention.found!r} -> {name}", mention.id, certainty
+                            obs, key, value, f"{key} names the maker {mention.alias!r} -> {name}", mention.id, certainty
                         ),
                     )
                 )
@@ -156,7 +156,7 @@ class _HostEvidence:
                 maker = self.kb.entity(link.maker)
                 linked = certainty * link.certainty
                 claim = (
-                    f"{key} names the brand {mention.found!r}, a {link.relation} label of "
+                    f"{key} names the brand {mention.alias!r}, a {link.relation} label of "
                     f"{maker.name if maker else link.maker}"
                 )
                 self.signals.append(

@@ -12,22 +12,24 @@ Guards, because free text also names makers that did *not* make the device:
   "supports", "Dahua protocol", "兼容海康"): the name is not the maker;
 - dealers, integrators and resellers ("Hikvision Authorized Dealer", "Dahua partner", "... Security Store");
 - names the knowledge base records as other companies (distinct names: "Shanghai Dahua Scale Factory");
-- short names (ZTE, HIK, UNV) only as written, in capitals; ordinary words (Honor, Axis, Canon) only
-  capitalised; two-letter names never, except a maker's display name written in capitals ("HP").
+- short names (ZTE, HIK, UNV) only as written, in capitals; ordinary words (Honor, Axis, Canon) only as the
+  data writes them; two-letter names never, except a maker's display name written in capitals ("HP");
+- a name inside another word never counts ("ZTEsoft", "BitStorm"); a CamelCase word counts only when it
+  starts with the name ("HuaweiHomeGateway").
 
-All name finding goes through `find_names` so that the shared name index can replace the matching in one place.
+Names are found by the one shared name index (`trueorigin.names`, as `kb.names`), which also knows Chinese
+names, misspellings and compatibility cues; `find_names` is the one place that calls it for device fields.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
 from trueorigin.knowledge import KnowledgeBase
+from trueorigin.names import clip, fold, is_cjk, name_key, tokens
 
 # Fields where a device describes itself in free text, and how much a maker's name there proves alone.
 # Firmware-written descriptions rank high; names a user may set (host names, friendly names) rank low, so that
@@ -70,39 +72,15 @@ class NameMention:
 
 # ---------------------------------------------------------------------------------------------------- guards
 
-# Words before a name that make it something other than the maker (a compatibility or comparison mention).
+# Guards for device self-descriptions, beyond the compatibility cues of the shared name index
+# (names/data/text-rules.yaml): dealers, integrators and resellers naming the brand they sell, styles,
+# protocols and emulation modes naming the maker a device imitates.
 _CUES_BEFORE: tuple[tuple[str, ...], ...] = (
-    ("compatible", "with"),
-    ("compatible", "to"),
-    ("compatible",),
-    ("compatibility", "with"),
-    ("works", "with"),
-    ("work", "with"),
-    ("interoperable", "with"),
-    ("integrates", "with"),
-    ("integration", "with"),
-    ("connect", "to"),
-    ("connects", "to"),
     ("connected", "to"),
-    ("replacement", "for"),
-    ("replaces",),
-    ("instead", "of"),
-    ("alternative", "to"),
-    ("similar", "to"),
-    ("like",),
-    ("vs",),
-    ("versus",),
-    ("for",),
-    ("supports",),
-    ("support",),
-    ("supporting",),
     ("with",),
     ("via",),
     ("emulates",),
     ("emulating",),
-    ("not",),
-    ("non",),
-    ("no",),
     ("dealer",),
     ("distributor",),
     ("reseller",),
@@ -110,141 +88,38 @@ _CUES_BEFORE: tuple[tuple[str, ...], ...] = (
     ("integrator",),
     ("installer",),
 )
-# Words right after a name that do the same ("Hikvision-style", "Dahua protocol", "Hikvision Authorized Dealer").
 _CUES_AFTER = frozenset(
-    {
-        "compatible",
-        "compatibility",
-        "style",
-        "styled",
-        "type",
-        "like",
-        "protocol",
-        "protocols",
-        "sdk",
-        "emulation",
-        "mode",
-        "free",
-        "alternative",
-        "replacement",
-        "authorized",
-        "authorised",
-        "certified",
-        "dealer",
-        "dealers",
-        "distributor",
-        "distributors",
-        "reseller",
-        "resellers",
-        "partner",
-        "partners",
-        "integrator",
-        "integrators",
-        "installer",
-        "installers",
-        "store",
-        "shop",
-        "academy",
-        "training",
-        "trained",
-    }
-)
+    {"style", "styled", "type", "like", "protocol", "protocols", "sdk", "emulation", "mode", "authorized",
+     "authorised", "certified", "dealer", "dealers", "distributor", "distributors", "reseller", "resellers",
+     "partner", "partners", "integrator", "integrators", "installer", "installers", "store", "shop", "academy",
+     "training", "trained"}
+)  # fmt: skip
 # Words that may stand between a cue and the name it governs ("for most Hikvision and Dahua NVRs").
 _CONNECTORS = frozenset(
     {"and", "or", "the", "a", "an", "all", "any", "most", "other", "your", "existing", "select", "e", "g", "eg",
      "nvr", "nvrs", "dvr", "dvrs", "ip", "camera", "cameras", "onvif", "brand", "brands", "&"}
 )  # fmt: skip
-_CJK_CUES_BEFORE = ("兼容", "适用于", "适用", "适配", "支持", "对接", "配套", "用于", "替代", "代替", "类似")
-_CJK_CUES_AFTER = ("协议", "兼容", "经销", "代理", "授权")
 
-# Ordinary words that are also makers' names: only capitalised ("Honor", "AXIS") do they name the maker.
-_ORDINARY_WORDS = frozenset({"honor", "canon", "axis", "aruba", "andy", "storm", "ura", "holis", "ens", "general"})
+_CJK_CUES_AFTER = ("协议", "兼容", "经销", "代理", "授权")  # protocol, compatible, dealer, agent, authorised
 
-_TOKEN = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z]+|[a-z]+|\d+|[\u3400-\u9fff\uf900-\ufaff]+")
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_LEGAL_WORDS = frozenset(
-    {"co", "ltd", "limited", "inc", "corp", "corporation", "company", "llc", "plc", "gmbh", "sa", "sau", "bv", "ag"}
-)
-_MAX_TEXT = 4096  # a self-description longer than this is cut: bounded work on hostile input
+_CAMEL_HEAD = re.compile(r"\b([A-Z][a-z]{2,}|[A-Z]{3,})(?=[A-Z][a-z])")
+_SHORT = 3  # names of this many letters or fewer count only written as the data writes them, in capitals
 
 
-@dataclass(frozen=True, slots=True)
-class _Alias:
-    words: tuple[str, ...]  # casefolded tokens
-    written: tuple[str, ...]  # tokens as written in the knowledge base
-    alias: str
-    kind: TargetKind
-    id: str
-    strict_case: bool  # short names: found only exactly as written
-    capitalised: bool  # ordinary words: found only with a capital
+def _split_camel_heads(kb: KnowledgeBase, text: str) -> str:
+    """ "HuaweiHomeGateway" -> "Huawei HomeGateway" when the first hump is a name; "BitStorm" stays whole, so a
+    name never counts inside another word."""
+    return _CAMEL_HEAD.sub(lambda m: m.group(1) + " " if kb.names.is_name(name_key(m.group(1))) else m.group(1), text)
 
 
-@dataclass(frozen=True, slots=True)
-class _Lexicon:
-    by_first: dict[str, list[_Alias]]  # first casefolded word -> aliases starting with it
-    cjk: tuple[tuple[str, _Alias], ...]  # Han-character aliases, longest first
-    distinct: tuple[tuple[str, ...], ...]  # names of other companies, as casefolded token tuples
+def _written_in_capitals(alias: str, text: str) -> bool:
+    return alias.isupper() and re.search(rf"(?<![^\W_]){re.escape(alias)}(?![a-z0-9])", text) is not None
 
 
-def _tokens(text: str) -> list[str]:
-    """Words as written: runs of letters (CamelCase parts apart), digits, Han characters."""
-    folded = unicodedata.normalize("NFKC", text)
-    return _TOKEN.findall(folded)
-
-
-def _build_alias(name: str, kind: TargetKind, target: str, display: bool) -> _Alias | None:
-    written = tuple(_tokens(name))
-    if not written:
-        return None
-    words = tuple(w.casefold() for w in written)
-    significant = [w for w in words if w not in _LEGAL_WORDS]
-    if not significant:
-        return None
-    letters = sum(len(w) for w in words)
-    if letters < 2 or (letters == 2 and not (display and name.isupper())):
-        return None  # "DH" names too many things; a maker shown as "HP" is allowed
-    strict = letters <= 3
-    capitalised = len(words) == 1 and words[0] in _ORDINARY_WORDS
-    return _Alias(words, written, name, kind, target, strict, capitalised)
-
-
-@lru_cache(maxsize=4)
-def _lexicon(kb: KnowledgeBase) -> _Lexicon:
-    by_first: dict[str, list[_Alias]] = {}
-    cjk: list[tuple[str, _Alias]] = []
-    entries: list[tuple[TargetKind, str, str, Iterable[str]]] = []
-    for entity in kb.entities.values():
-        entries.append(("entity", entity.id, entity.name, (*entity.legal_names, *entity.aliases)))
-    for brand in kb.brands.values():
-        entries.append(("brand", brand.id, brand.name, brand.aliases))
-    for kind, target, display, others in entries:
-        for name, is_display in ((display, True), *((other, False) for other in others)):
-            if _CJK.search(name):
-                key = "".join(ch for ch in unicodedata.normalize("NFKC", name) if _CJK.match(ch))
-                if len(key) >= 2:
-                    cjk.append((key, _Alias((key,), (key,), name, kind, target, False, False)))
-                continue
-            alias = _build_alias(name, kind, target, is_display)
-            if alias is not None:
-                by_first.setdefault(alias.words[0], []).append(alias)
-    for aliases in by_first.values():
-        aliases.sort(key=lambda a: -len(a.words))
-    distinct = tuple(tuple(w.casefold() for w in _tokens(d.name)) for d in kb.raw.distinct_names)
-    cjk.sort(key=lambda item: -len(item[0]))
-    return _Lexicon(by_first, tuple(cjk), tuple(d for d in distinct if d))
-
-
-def _case_ok(alias: _Alias, found: list[str]) -> bool:
-    if alias.strict_case:
-        return all(f == w for f, w in zip(found, alias.written, strict=True)) and "".join(found).isupper()
-    if alias.capitalised:
-        return found[0][:1].isupper()
-    return True
-
-
-def _cue(words: list[str], start: int, end: int, is_name: set[int]) -> str | None:
+def _extra_cue(words: list[str], start: int, end: int) -> str | None:
+    """Device-field guards beyond the index's compatibility cues: dealers, styles, protocols, emulation."""
     ahead = end
-    while ahead < len(words) and ahead - end <= 2:  # "Hikvision compatible", "Dahua ONVIF emulation"
+    while ahead < len(words) and ahead - end <= 2:  # "Hikvision-style", "Dahua ONVIF emulation"
         if words[ahead] in _CUES_AFTER:
             return words[ahead]
         if words[ahead] not in _CONNECTORS and words[ahead] != "s":
@@ -256,78 +131,46 @@ def _cue(words: list[str], start: int, end: int, is_name: set[int]) -> str | Non
             size = len(cue)
             if position - size >= 0 and tuple(words[position - size : position]) == cue:
                 return " ".join(cue)
-        if words[position - 1] in _CONNECTORS or (position - 1) in is_name:
-            position -= 1
-            skipped += 1
-            continue
-        return None
+        if words[position - 1] not in _CONNECTORS:
+            return None
+        position -= 1
+        skipped += 1
     return None
 
 
 def find_names(kb: KnowledgeBase, text: str) -> list[NameMention]:
-    """Every knowledge-base name in `text` on word boundaries, longest first, each with its guard (if any).
-
-    The one place where names are matched: swap the body for the shared name index when it lands.
-    """
-    lexicon = _lexicon(kb)
-    folded = unicodedata.normalize("NFKC", text[:_MAX_TEXT])
-    spans = [(m.group(), m.start()) for m in _TOKEN.finditer(folded)]
-    written = [token for token, _ in spans]
-    words = [w.casefold() for w in written]
-    # A name starts a word: "HuaweiHomeGateway" names Huawei, "BitStorm" does not name Storm.
-    starts_word = [at == 0 or not folded[at - 1].isalnum() for _, at in spans]
-    taken: set[int] = set()
-    for name in lexicon.distinct:  # words of another company's name name nobody we look for
-        n = len(name)
-        for i in range(len(words) - n + 1):
-            if tuple(words[i : i + n]) == name:
-                taken.update(range(i, i + n))
-    found: list[tuple[int, int, _Alias]] = []
-    i = 0
-    while i < len(words):
-        hit: _Alias | None = None
-        if i not in taken:
-            for alias in lexicon.by_first.get(words[i], ()):
-                n = len(alias.words)
-                if (
-                    tuple(words[i : i + n]) == alias.words
-                    and _case_ok(alias, written[i : i + n])
-                    and (starts_word[i] or _CJK.match(written[i]) is not None)
-                ):
-                    hit = alias
-                    break
-        if hit is not None:
-            found.append((i, i + len(hit.words), hit))
-            i += len(hit.words)
-        else:
-            i += 1
-    name_positions = {p for start, end, _ in found for p in range(start, end)}
+    """Every knowledge-base name in `text` (the shared name index, `kb.names.find`), each with the guard that
+    keeps it from naming the device's maker, if any. The one place where device fields are matched to names."""
+    text = clip(text)
+    prepared = _split_camel_heads(kb, text)
+    words = tokens(prepared)
     mentions: list[NameMention] = []
     seen: set[tuple[str, str]] = set()
-    for start, end, alias in found:
-        if (alias.kind, alias.id) in seen:
+    for mention in kb.names.find(prepared):
+        target = mention.target
+        if target.kind not in ("entity", "brand"):
             continue
-        seen.add((alias.kind, alias.id))
-        cue = _cue(words, start, end, name_positions)
-        mentions.append(NameMention(alias.kind, alias.id, alias.alias, " ".join(written[start:end]), cue))
-    for index, run in enumerate(written):
-        if not _CJK.match(run):
+        letters = len(name_key(target.alias).replace(" ", ""))
+        if not is_cjk(target.alias.replace(" ", "")) and letters <= _SHORT:
+            display = target.kind == "entity" and (entity := kb.entity(target.id)) is not None and entity.name
+            if letters < 2 or (letters == 2 and target.alias != display):
+                continue  # "DH" names too many things; a maker shown as "HP" is allowed
+            if not _written_in_capitals(target.alias, prepared):
+                continue  # "zte" in lower case is a word fragment, "ZTE" the maker
+        cue = mention.compat_cue
+        if cue is None and is_cjk(words[mention.start] if mention.start < len(words) else ""):
+            run = words[mention.start]
+            at = run.find(fold(target.alias))
+            after = run[at + len(target.alias) :] if at >= 0 else ""
+            cue = next((c for c in _CJK_CUES_AFTER if after.startswith(c)), None)
+        cue = cue or _extra_cue(words, mention.start, mention.end)
+        key = (target.kind, target.id)
+        if key in seen:
             continue
-        taken_spans: list[tuple[int, int]] = []
-        for key, alias in lexicon.cjk:
-            position = run.find(key)
-            while position >= 0:
-                span = (position, position + len(key))
-                if not any(a < span[1] and span[0] < b for a, b in taken_spans):
-                    taken_spans.append(span)
-                    before, after = run[: span[0]], run[span[1] :]
-                    cue = next((c for c in _CJK_CUES_BEFORE if before.endswith(c)), None)
-                    cue = cue or next((c for c in _CJK_CUES_AFTER if after.startswith(c)), None)
-                    cue = cue or _cue(words, index, index + 1, name_positions)
-                    if (alias.kind, alias.id) not in seen:
-                        seen.add((alias.kind, alias.id))
-                        mentions.append(NameMention(alias.kind, alias.id, alias.alias, key, cue))
-                position = run.find(key, position + 1)
+        seen.add(key)
+        found = " ".join(words[mention.start : mention.end])
+        kind: TargetKind = "entity" if target.kind == "entity" else "brand"
+        mentions.append(NameMention(kind, target.id, target.alias, found, cue))
     return mentions
 
 
