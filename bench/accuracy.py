@@ -97,10 +97,10 @@ def observation(answer: str, value: str) -> Observation | None:
     if answer == "http.realm":
         return observation("http.header.www-authenticate", f'Basic realm="{value}"')
     if answer == "http.body":  # an XML/HTML body as a device-info path answers it
-        body = value.encode()
-        text = f"HTTP/1.1 200 OK{crlf}Content-Type: text/xml{crlf}Content-Length: {len(body)}{crlf}{crlf}"
+        payload = value.encode()
+        head = f"HTTP/1.1 200 OK{crlf}Content-Type: text/xml{crlf}Content-Length: {len(payload)}{crlf}{crlf}"
         return Observation(
-            host=host, protocol="http", data=text.encode() + body, port=80, request="GET /api/device/information"
+            host=host, protocol="http", data=head.encode() + payload, port=80, request="GET /api/device/information"
         )
     if answer == "rtsp.header.server":
         text = f"RTSP/1.0 200 OK{crlf}CSeq: 1{crlf}Server: {value}{crlf}{crlf}"
