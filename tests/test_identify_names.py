@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from trueorigin.fingerprints.selftest import GenericSample, load_generic_corpus
 from trueorigin.identify import identify_host
 from trueorigin.identify_names import FIELD_CERTAINTY, find_names, maker_claims
 from trueorigin.knowledge import load
@@ -136,3 +137,20 @@ def test_brand_in_free_text_goes_through_its_oem_link() -> None:
     ident = identify_host("198.18.0.30", [_obs("http", text, 80)])
     assert ident.vendor == "Dahua"
     assert any((e.rule or "").startswith("name:http.header.server:") for e in ident.evidence)
+
+
+def _generic_id(sample: GenericSample) -> str:
+    return f"{sample.field}={sample.value[:40]}"
+
+
+@pytest.mark.parametrize(
+    "sample", [pytest.param(s, id=_generic_id(s)) for s in load_generic_corpus() if s.field in FIELD_CERTAINTY]
+)
+def test_generic_corpus_names_no_maker_but_its_own(sample: GenericSample) -> None:
+    """Generic software and non-covered gear (Cisco, Juniper, MikroTik, Ubiquiti, TP-Link, Axis, Hanwha, Bosch,
+    HP/Aruba, Fortinet, Nokia/Alcatel-Lucent ...): the free-text signal names the gear's own maker or nobody."""
+    kb = load()
+    named: set[str] = set()
+    for mention in maker_claims(kb, sample.field, sample.value):
+        named |= {mention.id} if mention.kind == "entity" else {link.maker for link in kb.oem_links(mention.id)}
+    assert named <= ({sample.maker} if sample.maker else set()), sample.source
