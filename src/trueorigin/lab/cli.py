@@ -23,9 +23,12 @@ def up(
     cidr: str = typer.Option(DEFAULT_CIDR, "--cidr", help="Site range (inside the namespace)."),
     manifest: Path | None = typer.Option(None, "--manifest", help="Where to write the ground-truth manifest."),
     namespace: str = typer.Option(DEFAULT_NAMESPACE, "--namespace", help="Network namespace name."),
+    l2: bool = typer.Option(
+        False, "--l2", help="Devices on a real Ethernet segment (bridge, one veth and MAC each); unicast only."
+    ),
 ) -> None:
     """Create the namespace and addresses, start the simulator, write the manifest."""
-    site = LabSite(hosts=hosts, seed=seed, mix=mix, cidr=cidr, namespace=namespace, manifest_path=manifest)
+    site = LabSite(hosts=hosts, seed=seed, mix=mix, cidr=cidr, namespace=namespace, manifest_path=manifest, l2=l2)
     built = site.up()
     covered = sum(1 for h in built["hosts"] if h["covered"] == "yes")
     console.print(f"namespace: {built['namespace'] or '(none: 127.0.0.0/8 loopback fallback)'}")
