@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from needs import require, require_tool
 
+from needs import require, require_tool
 from trueorigin.lab.site import LabSite, can_use_namespace
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from kombu.connection import Connection
-from sites_fixtures import Deployment, LabFactory, rabbitmqctl, wait_for
 
+from sites_fixtures import Deployment, LabFactory, rabbitmqctl, wait_for
 from trueorigin.lab.site import LabSite
 from trueorigin.sites.broker import INGEST, ingest_routing_key, sensor_user
 from trueorigin.sites.service import Sites
