@@ -149,13 +149,14 @@ def sites_audit(
     rate: Annotated[float, typer.Option("--rate", min=0.1)] = 300.0,
     timeout: Annotated[float, typer.Option("--timeout", min=0.05, max=60)] = 2.0,
     max_hosts: Annotated[int, typer.Option("--max-hosts", min=1)] = 65_536,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=4096, help="Hosts at once.")] = 128,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the job to finish (0: don't).")] = 0.0,
 ) -> None:
     """Send an audit to the site's sensors now; prints the job id (and waits for it with --wait)."""
     from trueorigin.sites.broker import make_app, publish_job
     from trueorigin.sites.service import Sites
 
-    request = _request(site, targets, exclude, ports, rate, timeout, max_hosts)
+    request = {**_request(site, targets, exclude, ports, rate, timeout, max_hosts), "concurrency": concurrency}
     with open_store(db) as store:
         sites = Sites(store)
         job = sites.create_job(site, request)

@@ -234,17 +234,16 @@ class Sensor:
         return {"job": job.job_id, "status": status, "observations": sent_observations, "batches": sequence}
 
     def _cancel_requested(self, connection: Any, job: AuditJob) -> bool:
-        """Drain the site's control queue; True if one of its messages cancels this job."""
+        """Drain the site's control queue; True if one of its messages cancels this job (others are stale)."""
         wanted = False
-        channel = connection.default_channel
-        queue_name = control_queue(self.config.site, declare=False).name
+        bound = control_queue(self.config.site, declare=False)(connection.default_channel)
         for _ in range(100):
-            message = channel.basic_get(queue_name, no_ack=True)
+            message = bound.get(no_ack=True, accept=["json"])
             if message is None:
                 break
             try:
-                body = message.decode() if hasattr(message, "decode") else {}
-            except Exception:
+                body = message.decode()
+            except Exception:  # not JSON: nothing a cancel request looks like
                 continue
             if isinstance(body, dict) and body.get("cancel") == job.job_id:
                 wanted = True

@@ -23,7 +23,7 @@ from trueorigin.audit import AuditSession
 from trueorigin.errors import InputError
 from trueorigin.sites.messages import AuditJob, Heartbeat, check_site_name
 from trueorigin.store import Store
-from trueorigin.store.sites_models import AuditJobRow, BatchSeenRow, ScheduleRow, SensorRow, SiteStateRow
+from trueorigin.store.sites_models import AuditJobRow, ScheduleRow, SensorRow, SiteStateRow
 
 SITE_SCAN_KIND = "site-audit"
 JOB_OPEN = ("queued", "running")
@@ -200,24 +200,17 @@ class Sites:
                 row.status, row.updated_at = "cancelled", time.time()
             return _job(row)
 
-    def claim_batch(self, job_id: str, sensor: str, sequence: int) -> bool:
-        """True the first time a (job, sensor, sequence) batch is seen; False for a redelivery."""
-        try:
-            with session_of(self.store) as session:
-                session.add(BatchSeenRow(job_id=job_id, sensor=sensor, sequence=sequence, ingested_at=time.time()))
-        except IntegrityError:
-            return False
-        return True
-
     def job_progress(
-        self, job_id: str, sensor: str, *, hosts: int, observations: int, status: str | None, error: str | None
+        self, job_id: str, sensor: str, *, hosts_done: int, observations: int, status: str | None, error: str | None
     ) -> JobRecord:
+        """Record a batch: `hosts_done` is the scan's count of finished hosts (set, not added: a batch
+        processed twice changes nothing), `observations` the ones this batch newly stored."""
         with session_of(self.store) as session:
             row = session.get(AuditJobRow, job_id, with_for_update=True)
             if row is None:
                 raise InputError(f"no audit job {job_id[:64]!r}")
             row.sensor = sensor[:200]
-            row.hosts_done += hosts
+            row.hosts_done = max(row.hosts_done, hosts_done)
             row.observations += observations
             if row.status == "queued":
                 row.status = "running"

@@ -2,8 +2,9 @@
 
 Run by `trueorigin worker` (ingest workers, which hold the database URL) and `trueorigin beat` (which only
 publishes the dispatcher's tick). Every task is idempotent, because late acknowledgement delivers a message
-again after a crash: an observation stored twice is stored once (audit pipeline keys), a batch counted twice
-is counted once (`ingested_batches`), an alert sent twice is sent once (`alerts` rows).
+again after a crash: an observation stored twice is stored once (audit pipeline keys), a host finished twice is
+finished once, progress is read back from the store rather than added up, and an alert is sent once per target
+(`alerts` rows).
 """
 
 from __future__ import annotations
@@ -72,21 +73,19 @@ class Central:
             raise InputError(f"batch for job {job.id} of site {job.site!r} came from site {batch.site!r}")
         if job.status == "cancelled" and not batch.final:
             return {"job": job.id, "ignored": "cancelled"}
-        if not sites.claim_batch(job.id, batch.sensor, batch.sequence):
-            return {"job": job.id, "duplicate": batch.sequence}
+        # Everything below is idempotent, so a batch delivered again (a worker killed mid-batch) is simply
+        # processed again: its observations are stored once, its hosts finished once, and the counters are
+        # set from the store, never incremented blindly.
         observations = [item.to_observation() for item in batch.observations]
         result = ingest(self.store, job.scan_id, observations, finish_hosts=True)
         if batch.finished_hosts:
             with AuditSession.attach(self.store, job.scan_id) as session:
                 session.finish_hosts(sorted(set(batch.finished_hosts)))
         done = len(self.store.done_hosts(job.scan_id))
-        status = batch.status if batch.final else None
-        record = sites.job_progress(
-            job.id, batch.sensor, hosts=0, observations=result.added, status=status, error=batch.error
-        )
-        if done != record.hosts_done:
-            record = sites.job_progress(job.id, batch.sensor, hosts=done - record.hosts_done, observations=0,
-                                        status=None, error=None)  # fmt: skip
+        sites.job_progress(
+            job.id, batch.sensor, hosts_done=done, observations=result.added,
+            status=batch.status if batch.final else None, error=batch.error,
+        )  # fmt: skip
         if batch.final:
             self.store.finish_scan(job.scan_id, "complete" if batch.status == "complete" else batch.status)
         if result.identifications:

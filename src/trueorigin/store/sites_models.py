@@ -46,18 +46,6 @@ class AuditJobRow(Base):
     updated_at: Mapped[float] = mapped_column(Float)
 
 
-class BatchSeenRow(Base):
-    """(job, sequence) pairs already ingested: a batch delivered twice is counted once."""
-
-    __tablename__ = "ingested_batches"
-    __table_args__ = (UniqueConstraint("job_id", "sensor", "sequence"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job_id: Mapped[str] = mapped_column(ForeignKey("audit_jobs.id"), index=True)
-    sensor: Mapped[str] = mapped_column(String(200))
-    sequence: Mapped[int] = mapped_column(Integer)
-    ingested_at: Mapped[float] = mapped_column(Float)
-
-
 class ScheduleRow(Base):
     """A recurring audit of one site: a cron expression and the audit's parameters (never credentials)."""
 

@@ -66,18 +66,6 @@ def upgrade() -> None:
     op.create_index(op.f("ix_audit_jobs_site"), "audit_jobs", ["site"])
     op.create_index(op.f("ix_audit_jobs_status"), "audit_jobs", ["status"])
     op.create_table(
-        "ingested_batches",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("job_id", sa.String(64), nullable=False),
-        sa.Column("sensor", sa.String(200), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=False),
-        sa.Column("ingested_at", sa.Float(), nullable=False),
-        sa.ForeignKeyConstraint(["job_id"], ["audit_jobs.id"], name=op.f("fk_ingested_batches_job_id_audit_jobs")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ingested_batches")),
-        sa.UniqueConstraint("job_id", "sensor", "sequence", name=op.f("uq_ingested_batches_job_id_sensor_sequence")),
-    )
-    op.create_index(op.f("ix_ingested_batches_job_id"), "ingested_batches", ["job_id"])
-    op.create_table(
         "alert_targets",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
@@ -117,7 +105,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("site_state", "alerts", "alert_targets", "ingested_batches", "audit_jobs", "site_schedules"):
+    for table in ("site_state", "alerts", "alert_targets", "audit_jobs", "site_schedules"):
         op.drop_table(table)
     op.drop_index(op.f("ix_sensors_site"), "sensors")
     op.drop_table("sensors")
