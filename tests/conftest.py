@@ -8,3 +8,4 @@ under CI (CI=true).
 from lab_fixtures import lab_exchange, lab_site  # noqa: F401 - fixtures, requested by name
 from needs import missing, require, require_tool, under_ci  # noqa: F401 - the one helper, re-exported
 from pg_fixtures import pg_server, store_url  # noqa: F401 - fixtures, requested by name
+from sites_fixtures import broker_url, deployment, lab_factory, pg_url  # noqa: F401 - fixtures, requested by name

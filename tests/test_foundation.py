@@ -26,5 +26,16 @@ def test_observation_round_trips_binary_data_as_base64() -> None:
 def test_identification_json_has_the_contract_keys() -> None:
     ident = Identification(host="h", vendor="Hikvision", brand="Acme", covered="yes", regimes=("ndaa-889",))
     keys = set(ident.to_json())
-    assert {"host", "vendor", "brand", "covered", "regimes", "model", "firmware", "kind", "cves",
-            "confidence", "evidence"} <= keys
+    assert {
+        "host",
+        "vendor",
+        "brand",
+        "covered",
+        "regimes",
+        "model",
+        "firmware",
+        "kind",
+        "cves",
+        "confidence",
+        "evidence",
+    } <= keys

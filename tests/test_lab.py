@@ -45,8 +45,17 @@ def test_families_required_by_issue_4_exist() -> None:
     dahua_oems = {p.brand for p in PROFILES.values() if p.data.get("lineage") == "dahua" and p.brand != "Dahua"}
     assert len(hik_oems) >= 4 and len(dahua_oems) >= 4, brands
     kinds = {(p.vendor, p.kind) for p in PROFILES.values()}
-    for needed in [("hikvision", "camera"), ("hikvision", "nvr"), ("hikvision", "dvr"), ("dahua", "camera"),
-                   ("dahua", "nvr"), ("dahua", "xvr"), ("huawei", "ont"), ("zte", "router"), ("hytera", "radio")]:
+    for needed in [
+        ("hikvision", "camera"),
+        ("hikvision", "nvr"),
+        ("hikvision", "dvr"),
+        ("dahua", "camera"),
+        ("dahua", "nvr"),
+        ("dahua", "xvr"),
+        ("huawei", "ont"),
+        ("zte", "router"),
+        ("hytera", "radio"),
+    ]:
         assert needed in kinds
 
 
@@ -71,8 +80,19 @@ def test_same_seed_same_site_and_different_seed_differs(mix: str) -> None:
         profile = PROFILES[host["profile"]]
         assert host["mac"][:8].upper() in profile.mac_prefixes
         assert host["covered"] in ("yes", "no", "review") and host["vendor"] == profile.vendor_name
-        assert set(host) >= {"address", "profile", "vendor", "brand", "model", "firmware", "mac", "covered",
-                             "kind", "credentials", "ports"}
+        assert set(host) >= {
+            "address",
+            "profile",
+            "vendor",
+            "brand",
+            "model",
+            "firmware",
+            "mac",
+            "covered",
+            "kind",
+            "credentials",
+            "ports",
+        }
 
 
 def test_hostile_mix_contains_hostile_devices_and_default_does_not() -> None:
@@ -82,8 +102,12 @@ def test_hostile_mix_contains_hostile_devices_and_default_does_not() -> None:
 
 @pytest.mark.parametrize(
     ("hosts", "mix", "cidr"),
-    [pytest.param(0, "default", "198.18.0.0/16", id="no-hosts"), pytest.param(5, "nope", "198.18.0.0/16", id="mix"),
-     pytest.param(5, "default", "not-a-cidr", id="cidr"), pytest.param(300, "default", "198.18.0.0/24", id="full")],
+    [
+        pytest.param(0, "default", "198.18.0.0/16", id="no-hosts"),
+        pytest.param(5, "nope", "198.18.0.0/16", id="mix"),
+        pytest.param(5, "default", "not-a-cidr", id="cidr"),
+        pytest.param(300, "default", "198.18.0.0/24", id="full"),
+    ],
 )
 def test_bad_site_parameters_are_input_errors(hosts: int, mix: str, cidr: str) -> None:
     with pytest.raises(InputError):
@@ -116,7 +140,10 @@ def test_username_token_round_trip() -> None:
 
 def test_rpc2_login_hash_matches_the_documented_formula() -> None:
     inner = hashlib.md5(b"admin:Login to X:pw").hexdigest().upper()
-    assert rpc2_login_hash("admin", "pw", "Login to X", "R1") == hashlib.md5(f"admin:R1:{inner}".encode()).hexdigest().upper()
+    assert (
+        rpc2_login_hash("admin", "pw", "Login to X", "R1")
+        == hashlib.md5(f"admin:R1:{inner}".encode()).hexdigest().upper()
+    )
 
 
 def test_snmp_get_round_trip() -> None:
@@ -185,7 +212,9 @@ def test_ssdp_answers_one_datagram_per_advertised_target() -> None:
     simulator = _loopback_simulator()
     lorex = next(h for h in simulator.hosts.values() if h.profile.id == "dahua-oem-lorex")
     serial = lorex.record["serial"]
-    everything = simulator.udp_answers(lorex, 1900, b"M-SEARCH * HTTP/1.1\r\nMAN: \"ssdp:discover\"\r\nST: ssdp:all\r\n\r\n")
+    everything = simulator.udp_answers(
+        lorex, 1900, b'M-SEARCH * HTTP/1.1\r\nMAN: "ssdp:discover"\r\nST: ssdp:all\r\n\r\n'
+    )
     sts = [re.search(rb"\r\nST: ([^\r]+)", d).group(1).decode() for d in everything]  # type: ignore[union-attr]
     assert sts == [f"uuid:www.dahuatech.com.device_3_0-{serial}", f"urn:schemas-upnp-org:device:3.0-{serial}"]
     assert b"\r\nUSN: uuid:www.dahuatech.com.device_3_0-" + serial.encode() + b"\r\n" in everything[0]

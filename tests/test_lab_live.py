@@ -41,8 +41,17 @@ def _digest(challenge: bytes, cred: dict[str, str], method: str, uri: str) -> st
     assert header, challenge[:300]
     _, params = answers.parse_auth_params(header.group(1).decode())
     qop = "auth" if "qop" in params else ""
-    response = answers.digest_response(cred["username"], cred["password"], params["realm"], method, uri,
-                                       params["nonce"], qop, "00000001" if qop else "", "abc" if qop else "")
+    response = answers.digest_response(
+        cred["username"],
+        cred["password"],
+        params["realm"],
+        method,
+        uri,
+        params["nonce"],
+        qop,
+        "00000001" if qop else "",
+        "abc" if qop else "",
+    )
     out = f'Digest username="{cred["username"]}", realm="{params["realm"]}", nonce="{params["nonce"]}", uri="{uri}", response="{response}"'
     return out + (', qop=auth, nc=00000001, cnonce="abc"' if qop else "")
 
@@ -57,23 +66,36 @@ def test_isapi_digest_401_then_200_with_manifest_credentials(lab_site: LabSite, 
     assert first.startswith(b"HTTP/1.1 401 Unauthorized\r\nDate: ") and b"Server: DNVRS-Webs\r\n" in first
     auth = _digest(first, host["credentials"][0], "GET", "/ISAPI/System/deviceInfo")
     tampered = auth.replace('response="', 'response="0')
-    ok, wrong = lab_exchange([
-        _http(host["address"], "/ISAPI/System/deviceInfo", f"Authorization: {auth}\r\n"),
-        _http(host["address"], "/ISAPI/System/deviceInfo", f"Authorization: {tampered}\r\n"),
-    ])
-    assert ok["data"].startswith(b"HTTP/1.1 200 OK") and f"<macAddress>{host['mac']}</macAddress>".encode() in ok["data"]
+    ok, wrong = lab_exchange(
+        [
+            _http(host["address"], "/ISAPI/System/deviceInfo", f"Authorization: {auth}\r\n"),
+            _http(host["address"], "/ISAPI/System/deviceInfo", f"Authorization: {tampered}\r\n"),
+        ]
+    )
+    assert (
+        ok["data"].startswith(b"HTTP/1.1 200 OK") and f"<macAddress>{host['mac']}</macAddress>".encode() in ok["data"]
+    )
     assert host["serial"].encode() in ok["data"] and wrong["data"].startswith(b"HTTP/1.1 401")
 
 
 def test_dahua_cgi_rpc2_and_oem_vendor(lab_site: LabSite, lab_exchange: Exchange) -> None:
     host = _host(lab_site, "dahua-oem-amcrest")
     uri = "/cgi-bin/magicBox.cgi?action=getVendor"
-    challenge, login = lab_exchange([
-        _http(host["address"], uri),
-        _http(host["address"], "/RPC2_Login", method="POST",
-              body=b'{"method":"global.login","params":{"userName":"admin","password":"","clientType":"Web3.0"},"id":1}'),
-    ])
-    assert challenge["data"].startswith(b"HTTP/1.1 401") and f'realm="Login to {host["serial"]}"'.encode() in challenge["data"]
+    challenge, login = lab_exchange(
+        [
+            _http(host["address"], uri),
+            _http(
+                host["address"],
+                "/RPC2_Login",
+                method="POST",
+                body=b'{"method":"global.login","params":{"userName":"admin","password":"","clientType":"Web3.0"},"id":1}',
+            ),
+        ]
+    )
+    assert (
+        challenge["data"].startswith(b"HTTP/1.1 401")
+        and f'realm="Login to {host["serial"]}"'.encode() in challenge["data"]
+    )
     assert b'"random" : "' in login["data"] and b"268632079" in login["data"]
     auth = _digest(challenge["data"], host["credentials"][0], "GET", uri)
     vendor = lab_exchange([_http(host["address"], uri, f"Authorization: {auth}\r\n")])[0]["data"]
@@ -81,35 +103,66 @@ def test_dahua_cgi_rpc2_and_oem_vendor(lab_site: LabSite, lab_exchange: Exchange
     random = re.search(rb'"random" : "(\w+)"', login["data"]).group(1).decode()  # type: ignore[union-attr]
     realm = f"Login to {host['serial']}"
     password = rpc2_login_hash("admin", host["credentials"][0]["password"], realm, random)
-    body = ('{"method":"global.login","params":{"userName":"admin","password":"%s","clientType":"Web3.0",'
-            '"authorityType":"Default"},"id":2}' % password).encode()
+    body = (
+        '{"method":"global.login","params":{"userName":"admin","password":"%s","clientType":"Web3.0",'
+        '"authorityType":"Default"},"id":2}' % password
+    ).encode()
     second = lab_exchange([_http(host["address"], "/RPC2_Login", method="POST", body=body)])[0]["data"]
     assert b'"result" : true' in second
 
 
-@pytest.mark.parametrize(("profile", "realm"), [pytest.param("hikvision-camera", b'realm="Hikvision"', id="hikvision"),
-                                                pytest.param("dahua-nvr", b'realm="Login to ', id="dahua")])
+@pytest.mark.parametrize(
+    ("profile", "realm"),
+    [
+        pytest.param("hikvision-camera", b'realm="Hikvision"', id="hikvision"),
+        pytest.param("dahua-nvr", b'realm="Login to ', id="dahua"),
+    ],
+)
 def test_rtsp_options_and_describe_401(lab_site: LabSite, lab_exchange: Exchange, profile: str, realm: bytes) -> None:
     address = _host(lab_site, profile)["address"]
-    options, describe = lab_exchange([
-        {"transport": "tcp", "address": address, "port": 554, "payload": b"OPTIONS rtsp://%s/ RTSP/1.0\r\nCSeq: 7\r\n\r\n" % address.encode(), "wait": 1},
-        {"transport": "tcp", "address": address, "port": 554, "payload": b"DESCRIBE rtsp://%s/ RTSP/1.0\r\nCSeq: 8\r\n\r\n" % address.encode(), "wait": 1},
-    ])
+    options, describe = lab_exchange(
+        [
+            {
+                "transport": "tcp",
+                "address": address,
+                "port": 554,
+                "payload": b"OPTIONS rtsp://%s/ RTSP/1.0\r\nCSeq: 7\r\n\r\n" % address.encode(),
+                "wait": 1,
+            },
+            {
+                "transport": "tcp",
+                "address": address,
+                "port": 554,
+                "payload": b"DESCRIBE rtsp://%s/ RTSP/1.0\r\nCSeq: 8\r\n\r\n" % address.encode(),
+                "wait": 1,
+            },
+        ]
+    )
     assert options["data"].startswith(b"RTSP/1.0 200 OK\r\nCSeq: 7\r\n") and b"Public: " in options["data"]
     assert describe["data"].startswith(b"RTSP/1.0 401 Unauthorized\r\nCSeq: 8\r\n") and realm in describe["data"]
 
 
 def test_tls_certificates_carry_vendor_naming(lab_site: LabSite, lab_exchange: Exchange) -> None:
     hik, dahua = _host(lab_site, "hikvision-nvr"), _host(lab_site, "dahua-camera")
-    tls_hik, tls_dahua = lab_exchange([
-        {"transport": "tls", "address": hik["address"], "port": 443, "payload": b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"},
-        {"transport": "tls", "address": dahua["address"], "port": 443, "payload": b""},
-    ])
+    tls_hik, tls_dahua = lab_exchange(
+        [
+            {
+                "transport": "tls",
+                "address": hik["address"],
+                "port": 443,
+                "payload": b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            },
+            {"transport": "tls", "address": dahua["address"], "port": 443, "payload": b""},
+        ]
+    )
     cert_hik = x509.load_der_x509_certificate(base64.b64decode(tls_hik["cert_der_b64"]))
     assert cert_hik.subject.rfc4514_string() == "CN=www.hikvision.com,OU=DVRNVR,O=HIKVISION,L=HangZhou,ST=ZheJiang,C=CN"
     assert cert_hik.issuer == cert_hik.subject and tls_hik["data"].startswith(b"HTTP/1.1 200 OK")
     cert_dahua = x509.load_der_x509_certificate(base64.b64decode(tls_dahua["cert_der_b64"]))
-    assert "CN=Dahua Device NVR CA" in cert_dahua.issuer.rfc4514_string() and dahua["address"] in cert_dahua.subject.rfc4514_string()
+    assert (
+        "CN=Dahua Device NVR CA" in cert_dahua.issuer.rfc4514_string()
+        and dahua["address"] in cert_dahua.subject.rfc4514_string()
+    )
 
 
 def test_closed_port_is_refused(lab_site: LabSite, lab_exchange: Exchange) -> None:
@@ -119,39 +172,77 @@ def test_closed_port_is_refused(lab_site: LabSite, lab_exchange: Exchange) -> No
 
 
 SADP_PROBE = b'<?xml version="1.0" encoding="utf-8"?><Probe><Uuid>ABC-1</Uuid><Types>inquiry</Types></Probe>'
-WSD_PROBE = (b'<?xml version="1.0" encoding="UTF-8"?><e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope" '
-             b'xmlns:w="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery">'
-             b"<e:Header><w:MessageID>uuid:probe-1</w:MessageID><w:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</w:To>"
-             b"<w:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/Probe</w:Action></e:Header><e:Body><d:Probe/></e:Body></e:Envelope>")
+WSD_PROBE = (
+    b'<?xml version="1.0" encoding="UTF-8"?><e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope" '
+    b'xmlns:w="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery">'
+    b"<e:Header><w:MessageID>uuid:probe-1</w:MessageID><w:To>urn:schemas-xmlsoap-org:ws:2005:04:discovery</w:To>"
+    b"<w:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/Probe</w:Action></e:Header><e:Body><d:Probe/></e:Body></e:Envelope>"
+)
 DHIP_SEARCH = answers.dhip_frame(b'{"method":"DHDiscover.search","params":{"mac":"","uni":0}}\n')
 
 
 def test_udp_discovery_unicast_and_multicast(lab_site: LabSite, lab_exchange: Exchange) -> None:
     hik, dahua = _host(lab_site, "hikvision-camera"), _host(lab_site, "dahua-xvr")
-    sadp, dhip, wsd_multi, sadp_multi = lab_exchange([
-        {"transport": "udp", "address": hik["address"], "port": 37020, "payload": SADP_PROBE},
-        {"transport": "udp", "address": dahua["address"], "port": 37810, "payload": DHIP_SEARCH},
-        {"transport": "udp", "address": "239.255.255.250", "port": 3702, "payload": WSD_PROBE, "collect": True, "wait": 2},
-        {"transport": "udp", "address": "239.255.255.250", "port": 37020, "payload": SADP_PROBE, "collect": True, "wait": 2},
-    ])
+    sadp, dhip, wsd_multi, sadp_multi = lab_exchange(
+        [
+            {"transport": "udp", "address": hik["address"], "port": 37020, "payload": SADP_PROBE},
+            {"transport": "udp", "address": dahua["address"], "port": 37810, "payload": DHIP_SEARCH},
+            {
+                "transport": "udp",
+                "address": "239.255.255.250",
+                "port": 3702,
+                "payload": WSD_PROBE,
+                "collect": True,
+                "wait": 2,
+            },
+            {
+                "transport": "udp",
+                "address": "239.255.255.250",
+                "port": 37020,
+                "payload": SADP_PROBE,
+                "collect": True,
+                "wait": 2,
+            },
+        ]
+    )
     reply = sadp["answers"][0]
     assert reply["peer"] == hik["address"] and b"<Uuid>ABC-1</Uuid>" in reply["data"]
     assert f"<MAC>{hik['mac'].replace(':', '-')}</MAC>".encode() in reply["data"]
     assert dhip["answers"][0]["data"][4:8] == b"DHIP" and dahua["serial"].encode() in dhip["answers"][0]["data"]
     wsd_hosts = {h["address"] for h in lab_site.manifest["hosts"] if 3702 in h["ports"]["udp"]}
     assert {a["peer"] for a in wsd_multi["answers"]} == wsd_hosts
-    assert all(b"<wsa:RelatesTo>uuid:probe-1<" in a["data"] or b"<a:RelatesTo>uuid:probe-1<" in a["data"] for a in wsd_multi["answers"])
+    assert all(
+        b"<wsa:RelatesTo>uuid:probe-1<" in a["data"] or b"<a:RelatesTo>uuid:probe-1<" in a["data"]
+        for a in wsd_multi["answers"]
+    )
     sadp_hosts = {h["address"] for h in lab_site.manifest["hosts"] if 37020 in h["ports"]["udp"]}
     assert {a["peer"] for a in sadp_multi["answers"]} == sadp_hosts
 
 
 def test_snmp_answers_only_its_community_and_mdns(lab_site: LabSite, lab_exchange: Exchange) -> None:
     printer, axis = _host(lab_site, "hp-printer"), _host(lab_site, "axis-camera")
-    good, bad, mdns = lab_exchange([
-        {"transport": "udp", "address": printer["address"], "port": 161, "payload": wire.snmp_get_request(printer["snmp_community"], ["1.3.6.1.2.1.1.1.0"])},
-        {"transport": "udp", "address": printer["address"], "port": 161, "payload": wire.snmp_get_request("public", ["1.3.6.1.2.1.1.1.0"])},
-        {"transport": "udp", "address": axis["address"], "port": 5353, "payload": wire.dns_query(["_axis-video._tcp.local"])},
-    ])
+    good, bad, mdns = lab_exchange(
+        [
+            {
+                "transport": "udp",
+                "address": printer["address"],
+                "port": 161,
+                "payload": wire.snmp_get_request(printer["snmp_community"], ["1.3.6.1.2.1.1.1.0"]),
+            },
+            {
+                "transport": "udp",
+                "address": printer["address"],
+                "port": 161,
+                "payload": wire.snmp_get_request("public", ["1.3.6.1.2.1.1.1.0"]),
+            },
+            {
+                "transport": "udp",
+                "address": axis["address"],
+                "port": 5353,
+                "payload": wire.dns_query(["_axis-video._tcp.local"]),
+            },
+        ]
+    )
     assert b"HP ETHERNET MULTI-ENVIRONMENT" in good["answers"][0]["data"] and bad["answers"] == []
     assert axis["mac"].replace(":", "").upper().encode() in mdns["answers"][0]["data"]
 
@@ -163,10 +254,16 @@ def test_ssdp_probe_gets_answer_and_description(lab_site: LabSite) -> None:
     answers_ = [o for o in found if o["transport"] == "udp"]
     descriptions = [o for o in found if o["transport"] == "tcp"]
     assert answers_ and len(descriptions) == 1, found
-    answer = parse(Observation(host=axis["address"], protocol="ssdp", data=answers_[0]["data"], request=answers_[0]["request"]))
+    answer = parse(
+        Observation(host=axis["address"], protocol="ssdp", data=answers_[0]["data"], request=answers_[0]["request"])
+    )
     assert answer.ok and answer.fields["ssdp.header.location"] == f"http://{axis['address']}:80/rootdesc.xml"
     assert "Portable SDK for UPnP devices" in answer.fields["ssdp.header.server"]
-    description = parse(Observation(host=axis["address"], protocol="ssdp", data=descriptions[0]["data"], request=descriptions[0]["request"]))
+    description = parse(
+        Observation(
+            host=axis["address"], protocol="ssdp", data=descriptions[0]["data"], request=descriptions[0]["request"]
+        )
+    )
     assert description.fields["device.manufacturer"] == "AXIS"
     assert description.fields["device.serial"] == axis["mac"].replace(":", "").upper()
     assert description.fields["device.model"] == f"AXIS {axis['model']}"
@@ -180,16 +277,32 @@ def test_dahua_family_ssdp_keeps_the_makers_answer(lab_site: LabSite, profile: s
     assert found and all(o["transport"] == "udp" for o in found)  # LOCATION's port 49152 is closed in the lab
     parsed = [parse(Observation(host=host["address"], protocol="ssdp", data=o["data"])) for o in found]
     udn = f"www.dahuatech.com.device_3_0-{host['serial']}"
-    assert {p.fields["ssdp.header.st"] for p in parsed} == {f"uuid:{udn}", f"urn:schemas-upnp-org:device:3.0-{host['serial']}"}
+    assert {p.fields["ssdp.header.st"] for p in parsed} == {
+        f"uuid:{udn}",
+        f"urn:schemas-upnp-org:device:3.0-{host['serial']}",
+    }
     for p in parsed:
         assert p.fields["ssdp.header.server"] == "Linux/3.8.8, UPnP/1.0, ZheJiang Dahua Technology CO.,LTD. Upnp SDK"
         assert p.fields["ssdp.header.usn"].startswith(f"uuid:{udn}")
         assert p.fields["ssdp.header.location"] == f"http://{host['address']}:49152/upnp_device_desc.xml"
 
 
-def test_ssdp_multicast_reaches_every_ssdp_host_and_hikvision_stays_out(lab_site: LabSite, lab_exchange: Exchange) -> None:
+def test_ssdp_multicast_reaches_every_ssdp_host_and_hikvision_stays_out(
+    lab_site: LabSite, lab_exchange: Exchange
+) -> None:
     search = ssdp_probe_payload("upnp:rootdevice")
-    reply = lab_exchange([{"transport": "udp", "address": "239.255.255.250", "port": 1900, "payload": search, "collect": True, "wait": 2}])[0]
+    reply = lab_exchange(
+        [
+            {
+                "transport": "udp",
+                "address": "239.255.255.250",
+                "port": 1900,
+                "payload": search,
+                "collect": True,
+                "wait": 2,
+            }
+        ]
+    )[0]
     expected = {h["address"] for h in lab_site.manifest["hosts"] if 1900 in h["ports"]["udp"]}
     assert expected and {a["peer"] for a in reply["answers"]} == expected
     assert len(reply["answers"]) == len(expected)  # one answer per host for a single search target
@@ -211,19 +324,25 @@ DVRIP_REALM_REQUEST = bytes.fromhex("a0010000" + "00" * 20 + "050201010000a1aa")
 def test_vendor_sdk_ports_are_quiet_until_a_documented_hello(lab_site: LabSite, lab_exchange: Exchange) -> None:
     hik, dahua = _host(lab_site, "hikvision-oem-lts"), _host(lab_site, "dahua-oem-amcrest")
     tcp = {"transport": "tcp", "wait": 1}
-    quiet_hik, smb, http_on_sdk, quiet_dahua, realm, split = lab_exchange([
-        dict(tcp, address=hik["address"], port=8000, payload=b""),
-        dict(tcp, address=hik["address"], port=8000, payload=SMB_PROG_NEG),
-        dict(tcp, address=hik["address"], port=8000, payload=b"GET / HTTP/1.0\r\n\r\n"),
-        dict(tcp, address=dahua["address"], port=37777, payload=b""),
-        dict(tcp, address=dahua["address"], port=37777, payload=DVRIP_REALM_REQUEST),
-        dict(tcp, address=dahua["address"], port=37777, payload=b"\0" * 8),
-    ])
-    assert quiet_hik["data"] == b"" and http_on_sdk["data"] == b"" and quiet_dahua["data"] == b"" and split["data"] == b""
+    quiet_hik, smb, http_on_sdk, quiet_dahua, realm, split = lab_exchange(
+        [
+            dict(tcp, address=hik["address"], port=8000, payload=b""),
+            dict(tcp, address=hik["address"], port=8000, payload=SMB_PROG_NEG),
+            dict(tcp, address=hik["address"], port=8000, payload=b"GET / HTTP/1.0\r\n\r\n"),
+            dict(tcp, address=dahua["address"], port=37777, payload=b""),
+            dict(tcp, address=dahua["address"], port=37777, payload=DVRIP_REALM_REQUEST),
+            dict(tcp, address=dahua["address"], port=37777, payload=b"\0" * 8),
+        ]
+    )
+    assert (
+        quiet_hik["data"] == b"" and http_on_sdk["data"] == b"" and quiet_dahua["data"] == b"" and split["data"] == b""
+    )
     assert smb["data"] == b"\0\0\0\x10\0\0\0\r\0\0\0\r\0\0\0\0"
     frame = realm["data"]
     body = frame[32:]
-    assert frame[:2] == b"\xb0\x01" and int.from_bytes(frame[4:8], "little") == len(body) == int.from_bytes(frame[16:20], "little")
+    assert frame[:2] == b"\xb0\x01" and int.from_bytes(frame[4:8], "little") == len(body) == int.from_bytes(
+        frame[16:20], "little"
+    )
     assert body.startswith(f"Realm:Login to {dahua['serial']}\r\nRandom:".encode()) and body.endswith(b"\r\n")
     parsed = parse(Observation(host=hik["address"], protocol="hikvision-private", data=smb["data"], request="tcp/8000"))
     assert parsed.fields["vendorport.head_hex"] == "000000100000000d0000000d00000000"
@@ -236,12 +355,21 @@ def test_project_vendorports_probe_records_the_silence(lab_site: LabSite) -> Non
     assert [(o["protocol"], o["port"], o["data"]) for o in found] == [("hikvision-private", 8000, b"")]
 
 
-def test_hikvision_status_line_echoes_http_1_0_like_the_nmap_signatures(lab_site: LabSite, lab_exchange: Exchange) -> None:
+def test_hikvision_status_line_echoes_http_1_0_like_the_nmap_signatures(
+    lab_site: LabSite, lab_exchange: Exchange
+) -> None:
     address = _host(lab_site, "hikvision-camera")["address"]
-    old, new = lab_exchange([
-        {"transport": "tcp", "address": address, "port": 80, "payload": b"GET / HTTP/1.0\r\n\r\n"},
-        {"transport": "tcp", "address": address, "port": 80, "payload": b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"},
-    ])
+    old, new = lab_exchange(
+        [
+            {"transport": "tcp", "address": address, "port": 80, "payload": b"GET / HTTP/1.0\r\n\r\n"},
+            {
+                "transport": "tcp",
+                "address": address,
+                "port": 80,
+                "payload": b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            },
+        ]
+    )
     assert re.match(rb"HTTP/1\.0 200 OK\r\nDate: .*\r\nServer: App-webs/\r\n", old["data"])  # nmap line 9762
     assert new["data"].startswith(b"HTTP/1.1 200 OK\r\n")
 
@@ -287,24 +415,69 @@ def _observations(site: LabSite, exchange: Exchange, host: dict[str, Any]) -> li
         if service == "http":
             requests.append(("http", "GET /", dict(_http(address, "/"), port=port)))
         elif service == "https":
-            requests.append(("tls-cert", None, {"transport": "tls", "address": address, "port": port, "payload": b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"}))
+            requests.append(
+                (
+                    "tls-cert",
+                    None,
+                    {
+                        "transport": "tls",
+                        "address": address,
+                        "port": port,
+                        "payload": b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    },
+                )
+            )
         elif service == "rtsp":
-            requests.append(("rtsp", "OPTIONS", {"transport": "tcp", "address": address, "port": port, "payload": b"OPTIONS rtsp://%s/ RTSP/1.0\r\nCSeq: 1\r\n\r\n" % address.encode(), "wait": 1}))
+            requests.append(
+                (
+                    "rtsp",
+                    "OPTIONS",
+                    {
+                        "transport": "tcp",
+                        "address": address,
+                        "port": port,
+                        "payload": b"OPTIONS rtsp://%s/ RTSP/1.0\r\nCSeq: 1\r\n\r\n" % address.encode(),
+                        "wait": 1,
+                    },
+                )
+            )
         elif service == "banner":
-            requests.append(("banner", None, {"transport": "tcp", "address": address, "port": port, "payload": b"", "wait": 1}))
+            requests.append(
+                ("banner", None, {"transport": "tcp", "address": address, "port": port, "payload": b"", "wait": 1})
+            )
         elif service == "private":
             hello = bytes.fromhex(profile.section("private")[str(port)][0]["request_hex"])
             protocol = "hikvision-private" if profile.vendor == "hikvision" else "dahua-private"
-            requests.append((protocol, f"tcp/{port}", {"transport": "tcp", "address": address, "port": port, "payload": hello, "wait": 1}))
+            requests.append(
+                (
+                    protocol,
+                    f"tcp/{port}",
+                    {"transport": "tcp", "address": address, "port": port, "payload": hello, "wait": 1},
+                )
+            )
     for port, service in sorted(profile.udp.items()):
-        payload = {"sadp": SADP_PROBE, "dhip": DHIP_SEARCH, "wsd": WSD_PROBE, "ssdp": ssdp_probe_payload(host=f"{address}:1900")}.get(service)
-        protocol = {"sadp": "sadp", "dhip": "dhip", "wsd": "ws-discovery", "ssdp": "ssdp", "mdns": "mdns", "snmp": "snmp-sysdescr"}.get(service)
+        payload = {
+            "sadp": SADP_PROBE,
+            "dhip": DHIP_SEARCH,
+            "wsd": WSD_PROBE,
+            "ssdp": ssdp_probe_payload(host=f"{address}:1900"),
+        }.get(service)
+        protocol = {
+            "sadp": "sadp",
+            "dhip": "dhip",
+            "wsd": "ws-discovery",
+            "ssdp": "ssdp",
+            "mdns": "mdns",
+            "snmp": "snmp-sysdescr",
+        }.get(service)
         if service == "mdns":
             payload = wire.dns_query([str(profile.section("mdns")["service"])])
         elif service == "snmp":
             payload = wire.snmp_get_request(host["snmp_community"], ["1.3.6.1.2.1.1.1.0"])
         if payload is not None and protocol is not None:
-            requests.append((protocol, None, {"transport": "udp", "address": address, "port": port, "payload": payload}))
+            requests.append(
+                (protocol, None, {"transport": "udp", "address": address, "port": port, "payload": payload})
+            )
     results = exchange([r for _, _, r in requests])
     out = []
     for (protocol, request, _), result in zip(requests, results, strict=True):
@@ -352,19 +525,35 @@ def test_loopback_fallback_serves_unicast_on_127(tmp_path: Any) -> None:
         pytest.skip(f"the fallback binds ports 80/554 ..., below ip_unprivileged_port_start={unprivileged}")
     cidr = f"127.{100 + os.getpid() % 100}.0.0/16"
     wanted = {"hikvision-camera", "axis-camera"}
-    seed = next(s for s in range(1, 500) if wanted <= {h["profile"] for h in build_manifest(40, s, "default", cidr)["hosts"]})
-    site = LabSite(hosts=40, seed=seed, cidr=cidr, namespace=f"trueorigin-lab-lo{os.getpid()}", state_dir=tmp_path, force_loopback=True)
+    seed = next(
+        s for s in range(1, 500) if wanted <= {h["profile"] for h in build_manifest(40, s, "default", cidr)["hosts"]}
+    )
+    site = LabSite(
+        hosts=40,
+        seed=seed,
+        cidr=cidr,
+        namespace=f"trueorigin-lab-lo{os.getpid()}",
+        state_dir=tmp_path,
+        force_loopback=True,
+    )
     manifest = site.up()
     try:
         assert manifest["mode"] == "loopback" and manifest["namespace"] is None and manifest["cidr"] == cidr
-        hik, axis = (next(h for h in manifest["hosts"] if h["profile"] == p) for p in ("hikvision-camera", "axis-camera"))
-        web, sadp, closed = run_exchanges(site, [
-            _http(hik["address"], "/"),
-            {"transport": "udp", "address": hik["address"], "port": 37020, "payload": SADP_PROBE},
-            {"transport": "tcp", "address": hik["address"], "port": 23, "payload": b""},
-        ])
+        hik, axis = (
+            next(h for h in manifest["hosts"] if h["profile"] == p) for p in ("hikvision-camera", "axis-camera")
+        )
+        web, sadp, closed = run_exchanges(
+            site,
+            [
+                _http(hik["address"], "/"),
+                {"transport": "udp", "address": hik["address"], "port": 37020, "payload": SADP_PROBE},
+                {"transport": "tcp", "address": hik["address"], "port": 23, "payload": b""},
+            ],
+        )
         assert web["data"].startswith(b"HTTP/1.1 200 OK\r\n") and b"Server: App-webs/\r\n" in web["data"]
-        assert [a["peer"] for a in sadp["answers"]] == [hik["address"]] and hik["serial"].encode() in sadp["answers"][0]["data"]
+        assert [a["peer"] for a in sadp["answers"]] == [hik["address"]] and hik["serial"].encode() in sadp["answers"][
+            0
+        ]["data"]
         assert not closed["ok"] and "ConnectionRefused" in closed["error"]
         found = run_probe(site, "ssdp", axis["address"])  # unicast M-SEARCH, then the description over TCP
         assert {o["transport"] for o in found} == {"udp", "tcp"}
@@ -382,7 +571,10 @@ def test_down_from_another_directory_still_stops_the_simulator(tmp_path: Any) ->
     pid = int(site.pid_path.read_text())
     try:
         LabSite(namespace=namespace, state_dir=tmp_path / "b").down()
-        assert not Path(f"/proc/{pid}").exists() or b"trueorigin.lab.server" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or b"trueorigin.lab.server" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+        )
     finally:
         site.down()
 
@@ -394,12 +586,18 @@ def test_cli_up_run_down(tmp_path: Any) -> None:
     up = lab_cli("lab", "up", "--hosts", "30", "--seed", "3", "--namespace", namespace, "--manifest", str(manifest))
     try:
         assert up.returncode == 0, up.stderr
-        assert f"namespace: {namespace}" in up.stdout and "cidr: 198.18.0.0/16" in up.stdout and str(manifest) in up.stdout
+        assert (
+            f"namespace: {namespace}" in up.stdout and "cidr: 198.18.0.0/16" in up.stdout and str(manifest) in up.stdout
+        )
         run = lab_cli("lab", "run", "--namespace", namespace, "--", "ip", "-o", "addr", "show", "dev", "lo")
         assert run.returncode == 0 and run.stdout.count("198.18.") == 30
         assert lab_cli("lab", "run", "--namespace", namespace, "--", "false").returncode == 1
     finally:
         down = lab_cli("lab", "down", "--namespace", namespace)
-    assert down.returncode == 0 and namespace not in __import__("subprocess").run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert (
+        down.returncode == 0
+        and namespace
+        not in __import__("subprocess").run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    )
     bad = lab_cli("lab", "up", "--hosts", "5", "--mix", "nope", "--namespace", namespace + "x")
     assert bad.returncode == 2 and "unknown mix" in bad.stderr and "Traceback" not in bad.stderr

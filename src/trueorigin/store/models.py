@@ -163,3 +163,7 @@ class FindingHistoryRow(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     approver: Mapped[str | None] = mapped_column(String(200), nullable=True)
     expires: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+# the multi-site tables live in their own module; imported here so every user of Base.metadata sees them
+from trueorigin.store import sites_models as _sites_models  # noqa: E402,F401
