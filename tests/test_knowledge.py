@@ -16,8 +16,7 @@ from typer.testing import CliRunner
 from needs import require
 from trueorigin.cli import app
 from trueorigin.errors import DataError, InputError
-from trueorigin.fingerprints.vocabulary import VENDORS
-from trueorigin.knowledge import load, load_from
+from trueorigin.knowledge import entity_ids, load, load_from
 from trueorigin.knowledge.loader import DATA_DIR
 from trueorigin.knowledge.names import normalize
 from trueorigin.knowledge.oui import import_registry, mac_hex, read_oui_tsv, read_registry_file
@@ -65,9 +64,8 @@ def test_canonical_entities(entity_id: str, name: str, covered: str) -> None:
     assert KB.coverage(entity_id)[0] == covered
 
 
-def test_every_canonical_vocabulary_id_exists() -> None:
-    ids = VENDORS  # the canonical vocabulary of docs/ARCHITECTURE.md, which the fingerprints test keeps in sync
-    assert [i for i in ids if KB.entity(i) is None] == []
+def test_entity_ids_are_read_from_entities_yaml_alone() -> None:
+    assert entity_ids() == frozenset(KB.entities)
 
 
 def test_coverage_follows_dates() -> None:

@@ -25,26 +25,25 @@ from trueorigin.fingerprints.rules import (
 )
 from trueorigin.fingerprints.vocabulary import (
     ATTRIBUTES,
-    COVERED_VENDORS,
     FIELD_FAMILIES,
     FIELDS,
     KINDS,
-    VENDORS,
+    covered_vendors,
     is_known_field,
+    vendors,
 )
 from trueorigin.model import Match
 
 __all__ = [
     "ATTRIBUTES",
-    "COVERED_VENDORS",
     "DATA_DIR",
     "FIELDS",
     "FIELD_FAMILIES",
     "KINDS",
-    "VENDORS",
     "Example",
     "Rule",
     "backtracking_risk",
+    "covered_vendors",
     "data_version",
     "is_known_field",
     "load_rules",
@@ -53,6 +52,7 @@ __all__ = [
     "parse_rule",
     "parse_rule_file",
     "rule",
+    "vendors",
 ]
 
 

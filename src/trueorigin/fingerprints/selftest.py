@@ -22,7 +22,7 @@ import yaml
 
 from trueorigin.errors import DataError
 from trueorigin.fingerprints.rules import Example, Rule
-from trueorigin.fingerprints.vocabulary import COVERED_VENDORS, is_known_field
+from trueorigin.fingerprints.vocabulary import covered_vendors, is_known_field
 from trueorigin.model import Observation
 
 GENERIC_CORPUS_FILE = Path(__file__).parent / "generic_corpus.yaml"
@@ -156,7 +156,7 @@ def check_generic_sample(sample: GenericSample, rules: Iterable[Rule]) -> list[s
             continue
         if any(example.value == sample.value for example in item.examples):
             continue
-        covered = " (a covered vendor)" if attributes["vendor"] in COVERED_VENDORS else ""
+        covered = " (a covered vendor)" if attributes["vendor"] in covered_vendors() else ""
         problems.append(f"{item.id} attributes generic {sample.value!r} to {attributes['vendor']}{covered}")
     return problems
 

@@ -1,50 +1,29 @@
 """Closed vocabularies the rule files are validated against (docs/ARCHITECTURE.md, "Canonical vocabulary").
 
-The knowledge base implements the same entity ids; a rule naming a vendor outside `VENDORS` is a data
-error, so a typo cannot silently create a new manufacturer (recog's `AXIS` vs `Axis` problem).
+Vendors are the knowledge base's entity ids (derived, never copied): a rule naming a vendor the knowledge
+base does not know is a data error, so a typo cannot silently create a new manufacturer (recog's `AXIS` vs
+`Axis` problem).
 """
 
 from __future__ import annotations
 
+from trueorigin.knowledge import entity_ids
 from trueorigin.model import PRODUCT_KINDS
 
-# Knowledge-base entity ids a rule may set as `vendor` (true origin: maker of hardware/firmware).
-COVERED_VENDORS: tuple[str, ...] = (
-    "hikvision",
-    "dahua",
-    "huawei",
-    "zte",
-    "hytera",
-    "ezviz",
-    "hikmicro",
-    "hikrobot",
-    "hisilicon",
-    "huacheng",
-    "sepura",
-    "honor",
-)
-OTHER_VENDORS: tuple[str, ...] = (
-    "axis",
-    "hanwha",
-    "bosch",
-    "uniview",
-    "reolink",
-    "ubiquiti",
-    "mobotix",
-    "vivotek",
-    "hp",
-    "canon",
-    "cisco",
-    "microsoft",
-    "tp-link",
-    "mikrotik",
-    "xiongmai",
-    "tiandy",
-    "milesight",
-    "sony",
-    "panasonic",
-)
-VENDORS: tuple[str, ...] = COVERED_VENDORS + OTHER_VENDORS
+
+def vendors() -> frozenset[str]:
+    """Entity ids a rule may set as `vendor` (true origin: maker of hardware/firmware): every entity of the
+    knowledge base (`knowledge/data/entities.yaml`), the one source of this vocabulary."""
+    return entity_ids()
+
+
+def covered_vendors() -> frozenset[str]:
+    """The vendors the knowledge base says are covered (or to review) today."""
+    from trueorigin.knowledge import load
+
+    kb = load()
+    return frozenset(entity_id for entity_id, entity in kb.entities.items() if entity.covered != "no")
+
 
 KINDS: tuple[str, ...] = PRODUCT_KINDS
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
 from pydantic import BaseModel
@@ -77,7 +77,7 @@ class _YamlLoader(_BaseLoader):  # type: ignore[misc]
     """Dates stay text so `parse_date` reads them with the record they belong to: YAML's own date reading
     raises on an impossible date (2025-13-03) without saying where."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
         first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }
@@ -510,6 +510,14 @@ def _cve(problems: list[str], raw: object) -> Cve:
 
 def _each(problems: list[str], items: list[Any], build: Callable[[list[str], object], T]) -> list[T]:
     return [build(problems, item) for item in items]
+
+
+def read_entity_ids(data_dir: Path = DATA_DIR) -> frozenset[str]:
+    """The `id` of every record of entities.yaml (for vocabularies that need only the ids)."""
+    document = yaml.load((data_dir / "entities.yaml").read_bytes(), Loader=_YamlLoader)
+    if not isinstance(document, list):
+        raise DataError("entities.yaml: expected a list")
+    return frozenset(str(item["id"]) for item in document if isinstance(item, Mapping) and item.get("id"))
 
 
 def read_data(data_dir: Path = DATA_DIR) -> RawData:
