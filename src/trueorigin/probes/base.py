@@ -456,13 +456,3 @@ async def udp_answers_from_target(host: str, port: int, payload: bytes, ctx: Pro
         return []
     return [data for data, source in answers if source[0] == host]
 
-
-_HEX_DIGITS = frozenset("0123456789abcdef")
-
-
-def normalize_mac(text: str) -> str | None:
-    """`44-47-CC-37-CE-81`, `4447.cc37.ce81`, `4447cc37ce81` ... -> `44:47:cc:37:ce:81`; None if not a MAC."""
-    digits = "".join(ch for ch in text.strip().lower() if ch not in ":-. ")
-    if len(digits) != 12 or not set(digits) <= _HEX_DIGITS:
-        return None
-    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))

@@ -29,8 +29,8 @@ import struct
 from collections.abc import Iterator
 from typing import Any
 
-from trueorigin.model import Observation, Parsed, Status, Target
-from trueorigin.probes.base import ProbeContext, normalize_mac, udp_answers_from_target
+from trueorigin.model import Observation, Parsed, Status, Target, normalize_mac
+from trueorigin.probes.base import ProbeContext, udp_answers_from_target
 
 PROTOCOL = "dhip"
 DHIP_PORT = 37810

@@ -35,9 +35,8 @@ from dataclasses import dataclass
 import mmh3
 from defusedxml import ElementTree as SafeElementTree
 
-from trueorigin.model import Observation, Parsed, Status, Target
+from trueorigin.model import Observation, Parsed, Status, Target, normalize_mac
 from trueorigin.probes.base import Credential, ProbeContext, decode_chunked, probe_each_port, request_once
-from trueorigin.probes.mac import normalize_mac
 
 PROTOCOL = "http"
 TCP_PORTS = (80, 81, 88, 8080, 8081, 443, 8443, 7443)

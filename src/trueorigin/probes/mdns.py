@@ -19,8 +19,8 @@ import random
 import struct
 from dataclasses import dataclass
 
-from trueorigin.model import Observation, Parsed, Status, Target
-from trueorigin.probes.base import ProbeContext, normalize_mac, udp_answers_from_target
+from trueorigin.model import Observation, Parsed, Status, Target, normalize_mac
+from trueorigin.probes.base import ProbeContext, udp_answers_from_target
 
 PROTOCOL = "mdns"
 MDNS_PORT = 5353

@@ -32,13 +32,12 @@ from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from trueorigin.model import Observation, Parsed, Status, Target
+from trueorigin.model import Observation, Parsed, Status, Target, normalize_mac
 from trueorigin.probes.base import (
     Credential,
     HttpAnswer,
     ProbeContext,
     http_exchange,
-    normalize_mac,
     parse_untrusted_xml,
     split_http_response,
     udp_answers_from_target,

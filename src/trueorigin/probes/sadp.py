@@ -20,10 +20,9 @@ from __future__ import annotations
 import uuid
 from xml.sax.saxutils import escape
 
-from trueorigin.model import Observation, Parsed, Status, Target
+from trueorigin.model import Observation, Parsed, Status, Target, normalize_mac
 from trueorigin.probes.base import (
     ProbeContext,
-    normalize_mac,
     parse_untrusted_xml,
     udp_answers_from_target,
     xml_local_name,
