@@ -29,6 +29,7 @@ import dpkt
 
 from trueorigin.errors import InputError
 from trueorigin.model import Observation
+from trueorigin.probes.vendorports import PORT_PROTOCOLS
 
 FLOW_BYTES = 128 * 1024
 MAX_FLOWS = 20_000
@@ -46,7 +47,7 @@ HTTP_PORTS = frozenset({80, 81, 88, 8080, 8081, 8088, 8888, 7080, 49152})
 RTSP_PORTS = frozenset({554, 8554})
 TLS_PORTS = frozenset({443, 8443, 7443, 9443})
 BANNER_PORTS = frozenset({21, 22, 23, 25, 2323, 5060})
-VENDOR_PORTS: dict[int, str] = {8000: "hikvision-private", 37777: "dahua-private"}
+VENDOR_PORTS: dict[int, str] = PORT_PROTOCOLS  # the probes' own map: one place for the vendor SDK ports
 SERVER_PORTS = HTTP_PORTS | RTSP_PORTS | TLS_PORTS | BANNER_PORTS | frozenset(VENDOR_PORTS)
 
 
