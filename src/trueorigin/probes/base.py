@@ -15,6 +15,18 @@ from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from trueorigin.model import Observation, Status, Target
 
+# The normalized self-description every parser that learns it emits, and identification reads.
+DEVICE_FIELDS: tuple[str, ...] = (
+    "device.manufacturer",
+    "device.model",
+    "device.firmware",
+    "device.serial",
+    "device.mac",
+    "device.name",
+    "device.hardware",
+    "device.kind",
+)
+
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_MAX_BYTES = 256 * 1024
 MAX_DECHUNKED_BODY = 1024 * 1024  # chunked-coding output cap
@@ -455,4 +467,3 @@ async def udp_answers_from_target(host: str, port: int, payload: bytes, ctx: Pro
     except (OSError, ValueError):
         return []
     return [data for data, source in answers if source[0] == host]
-

@@ -38,6 +38,25 @@ from defusedxml import ElementTree as SafeElementTree
 from trueorigin.model import Observation, Parsed, Status, Target, normalize_mac
 from trueorigin.probes.base import Credential, ProbeContext, decode_chunked, probe_each_port, request_once
 
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "http.status",
+    "http.reason",
+    "http.header_order",
+    "http.auth.scheme",
+    "http.realm",
+    "http.title",
+    "http.body",
+    "http.path",
+    "http.favicon.md5",
+    "http.favicon.mmh3",
+    "http.xml.root",
+    "http.location",
+)
+FIELD_FAMILIES: tuple[str, ...] = ("http.header.", "http.isapi.", "http.dahua.")  # open-ended next component
+
+
 PROTOCOL = "http"
 TCP_PORTS = (80, 81, 88, 8080, 8081, 443, 8443, 7443)
 TLS_PORTS = frozenset({443, 8443, 7443})

@@ -12,10 +12,21 @@ from __future__ import annotations
 
 from trueorigin.model import Parsed, normalize_mac
 
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "mac.address",
+    "mac.oui",
+    "mac.locally_administered",
+)
+FIELD_FAMILIES: tuple[str, ...] = ()  # open-ended next component
+
+
 PROTOCOL = "mac"
 MAX_INPUT = 128
 
 __all__ = ["PARSERS", "mac_fields", "normalize_mac", "parse_mac"]
+
 
 def mac_fields(mac: str) -> dict[str, str]:
     first_octet = int(mac[:2], 16)

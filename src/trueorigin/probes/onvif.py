@@ -44,6 +44,22 @@ from trueorigin.probes.base import (
     xml_local_name,
 )
 
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "wsd.types",
+    "wsd.xaddrs",
+    "wsd.scopes",
+    "wsd.address",
+    "onvif.manufacturer",
+    "onvif.model",
+    "onvif.firmware",
+    "onvif.serial",
+    "onvif.hardware_id",
+)
+FIELD_FAMILIES: tuple[str, ...] = ("onvif.scope.",)  # open-ended next component
+
+
 DISCOVERY_PROTOCOL = "ws-discovery"
 DEVICE_INFO_PROTOCOL = "onvif-device-info"
 WSD_PORT = 3702

@@ -28,6 +28,12 @@ from trueorigin.probes.base import (
     xml_local_name,
 )
 
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = ("sadp.types",)
+FIELD_FAMILIES: tuple[str, ...] = ("sadp.",)  # open-ended next component
+
+
 PROTOCOL = "sadp"
 SADP_PORT = 37020
 MULTICAST_GROUP = "239.255.255.250"

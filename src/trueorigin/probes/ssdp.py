@@ -24,6 +24,25 @@ from trueorigin.probes.base import (
     xml_local_name,
 )
 
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "ssdp.status",
+    "ssdp.method",
+    "upnp.manufacturer",
+    "upnp.manufacturer_url",
+    "upnp.model_name",
+    "upnp.model_number",
+    "upnp.model_description",
+    "upnp.model_url",
+    "upnp.friendly_name",
+    "upnp.serial",
+    "upnp.device_type",
+    "upnp.udn",
+)
+FIELD_FAMILIES: tuple[str, ...] = ("ssdp.header.",)  # open-ended next component
+
+
 PROTOCOL = "ssdp"
 SSDP_PORT = 1900
 MULTICAST_GROUP = "239.255.255.250"

@@ -17,6 +17,16 @@ from collections.abc import Callable
 from trueorigin.model import Observation, Parsed, Target
 from trueorigin.probes.base import ProbeContext, ports_to_probe, request_once
 
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "vendorport.port",
+    "vendorport.length",
+    "vendorport.head_hex",
+)
+FIELD_FAMILIES: tuple[str, ...] = ()  # open-ended next component
+
+
 HIKVISION = "hikvision-private"
 DAHUA = "dahua-private"
 # The one map of vendor SDK ports (the scanner probes them, the passive reader attributes their answers).
