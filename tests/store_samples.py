@@ -45,8 +45,8 @@ HUAWEI_HTTP = b"HTTP/1.1 200 OK\r\nServer: HuaweiHomeGateway\r\n\r\n<title>HG824
 BINARY_BANNER = bytes(range(256))  # a binary answer must round-trip byte for byte
 
 # MAC prefixes are the makers' real IEEE OUIs (docs/research/oui-covered.tsv, IEEE RA listings mirrored
-# 2026-05-21; docs/research/kb-sources.md for LTS 14:2F:FD and Lorex 00:1F:54); the last three octets, serials
-# and firmware strings are synthetic test values.
+# 2026-05-21; docs/research/kb-sources.md for LTS 14:2F:FD and Lorex 00:1F:54); the last three octets,
+# serials and firmware strings are synthetic test values.
 
 
 def _sha(data: bytes) -> str:

@@ -425,7 +425,7 @@ def test_import_oui_cli_missing_path(tmp_path: Path) -> None:
 
 def test_cli_explain_json() -> None:
     result = runner.invoke(app, ["kb", "explain", "海康威视", "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the audit exit rule: 1 = covered
     data = json.loads(result.output)
     for key in ("query", "kind", "resolved", "vendor", "covered", "regimes", "sources"):
         assert key in data
@@ -437,9 +437,9 @@ def test_cli_explain_json() -> None:
 
 def test_cli_explain_text_and_unknown() -> None:
     ok = runner.invoke(app, ["kb", "explain", "Amcrest"])
-    assert ok.exit_code == 0 and "Dahua" in ok.output and "sources:" in ok.output
+    assert ok.exit_code == 1 and "Dahua" in ok.output and "sources:" in ok.output  # covered (a Dahua relabel)
     unknown = runner.invoke(app, ["kb", "explain", "acme widgets"])
-    assert unknown.exit_code == 1 and "not known" in unknown.output
+    assert unknown.exit_code == 3 and "not known" in unknown.output  # unknown: a person must review
 
 
 def test_cli_stats_and_validate() -> None:

@@ -7,7 +7,7 @@ from rich.console import Console
 
 from trueorigin.audit.reidentify import reidentify
 from trueorigin.store import open_store
-from trueorigin.store.cli import DbOption, JsonOption, cli_errors, print_diff, resolve_scan_ref
+from trueorigin.store.cli import DbOption, JsonOption, print_diff, resolve_scan_ref
 from trueorigin.store.diff import diff_scans
 
 
@@ -21,7 +21,7 @@ def reidentify_command(
 
     Exit code: 0 done, 2 bad input (no such scan, or one without stored observations).
     """
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         source = resolve_scan_ref(store, scan)
         new_scan = reidentify(store, source)
         record = store.require_scan(new_scan)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 from trueorigin.audit import AuditSession, SessionThread
 from trueorigin.errors import InputError
 from trueorigin.model import Identification
-from trueorigin.scan.credentials import CredentialBook, load_credentials
+from trueorigin.scan.credentials import CredentialBook, credentials_check, load_credentials
 from trueorigin.scan.engine import DEFAULT_TCP_PORTS, HostResult, Identifier, Scanner, ScanOptions, ScanStats
 from trueorigin.scan.targets import DEFAULT_MAX_HOSTS, TargetSet, parse_targets
 
@@ -132,6 +133,55 @@ class ScanOutcome:
     skipped_hosts: int
 
 
+def scope_record(targets: TargetSet, credentials_path: Path | None) -> dict[str, Any]:
+    """What a scan stores at its start so `--resume` can prove it continues the same scan."""
+    record: dict[str, Any] = {"targets_resolved": targets.ranges(), "targets_digest": targets.digest()}
+    if credentials_path is not None:
+        salt = os.urandom(16)
+        record["credentials_check"] = {"salt": salt.hex(), "scrypt": credentials_check(credentials_path, salt)}
+    return record
+
+
+def check_resume(
+    scan_id: str,
+    stored: dict[str, Any],
+    targets: TargetSet,
+    credentials_path: Path | None,
+    given: dict[str, Any],
+) -> None:
+    """Refuse a resume that would scan other addresses, with other options or other credentials.
+
+    `given` holds the options the user named again with `--resume` (stored-option names); each must equal
+    the stored value. Raises InputError naming every difference.
+    """
+    digest = stored.get("targets_digest")
+    if not isinstance(digest, str):
+        raise InputError(
+            f"scan {scan_id} did not record its resolved targets (an older trueorigin started it), so a resume "
+            "could not be checked; start a new scan"
+        )
+    problems: list[str] = []
+    if digest != targets.digest():
+        problems.append("its targets resolve to other addresses now (a target file was edited or a hostname moved)")
+    check = stored.get("credentials_check")
+    if stored.get("credentials_file"):
+        if credentials_path is None:
+            problems.append(
+                "it was started with --credentials: give the same file again (credentials are never stored)"
+            )
+        elif not isinstance(check, dict) or credentials_check(
+            credentials_path, bytes.fromhex(str(check.get("salt", "")))
+        ) != check.get("scrypt"):
+            problems.append("the --credentials file is not the one it was started with")
+    elif credentials_path is not None:
+        problems.append("it was started without --credentials")
+    for key, value in sorted(given.items()):
+        if stored.get(key) != value:
+            problems.append(f"{key} was {stored.get(key)!r}, now {value!r}")
+    if problems:
+        raise InputError(f"refusing to resume scan {scan_id}: " + "; ".join(problems) + "; start a new scan instead")
+
+
 def prepare(request: ScanRequest) -> tuple[TargetSet, CredentialBook]:
     """Parse targets and credentials; raises InputError/SafetyError before any packet is sent."""
     targets = parse_targets(
@@ -151,11 +201,15 @@ def run_scan(
     modules: Sequence[Any] | None = None,
     on_start: Callable[[str, int, int], None] | None = None,
     on_progress: Callable[[ScanStats], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    resume_options: dict[str, Any] | None = None,
 ) -> ScanOutcome:
     """Run (or resume) a scan and return its identifications, read back from the store.
 
-    With `resume`, the targets and options come from the stored scan; `credentials_path` may be given
-    again (credentials are never stored). `on_start(scan_id, total, already_done)` is called once.
+    With `resume`, the targets and options come from the stored scan and must still resolve to the same
+    addresses; `credentials_path` must be the same file it started with (credentials are never stored, a
+    salted hash of the file is); `resume_options` are options the user named again, which must equal the
+    stored ones. `on_start(scan_id, total, already_done)` is called once.
     """
     if resume is None and request is None:
         raise InputError("nothing to scan")
@@ -164,10 +218,9 @@ def run_scan(
     else:
         assert request is not None
         targets, book = prepare(request)  # bad input fails before the scan is created
+        stored = {**request.stored_options(), **scope_record(targets, request.credentials_path)}
         thread = SessionThread(
-            functools.partial(
-                AuditSession.open, db_url, SCAN_KIND, list(request.targets), request.stored_options(), request.site
-            )
+            functools.partial(AuditSession.open, db_url, SCAN_KIND, list(request.targets), stored, request.site)
         )
     try:
         session = thread.session
@@ -177,7 +230,12 @@ def run_scan(
             request = ScanRequest.from_stored(record.targets, record.options, record.site)
             request.credentials_path = credentials_path
             targets, book = prepare(request)
+            stored_options = {**record.options, "site": record.site}
+            check_resume(scan_id, stored_options, targets, credentials_path, resume_options or {})
         assert request is not None
+        for warning in book.warnings:
+            if on_warning is not None:
+                on_warning(warning)
         done = thread.call_sync(session.done_hosts)
         skip = {h for h in done if h in targets}
         if on_start is not None:
