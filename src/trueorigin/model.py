@@ -1,6 +1,6 @@
 """Core types shared by every stage of the pipeline.
 
-probe -> Observation -> parse -> Parsed fields -> fingerprint Match -> Identification -> Finding
+probe -> Observation -> parse -> Parsed fields -> fingerprint Match -> Identification -> finding (store)
 
 Observations hold facts only (what a device sent, byte for byte). Everything after them is a pure
 function of (observations, knowledge-base version), so the store can re-identify when the data changes.
@@ -215,25 +215,6 @@ class Identification:
 
 
 RemediationStatus = Literal["open", "scheduled", "replaced", "removed", "waived"]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """An identification that matters for compliance, tracked until it is remediated."""
-
-    identification: Identification
-    scan_id: str | None = None
-    site: str | None = None
-    status: RemediationStatus = "open"
-
-
-def fields_get(fields: Mapping[str, str], *keys: str) -> str | None:
-    """First non-empty value among `keys`."""
-    for key in keys:
-        value = fields.get(key)
-        if value:
-            return value
-    return None
 
 
 # MAC addresses (EUI-48) as people and devices write them. One normaliser for the whole tool: parsers, store,

@@ -356,8 +356,3 @@ def tls_certificates(stream: bytes) -> list[bytes]:
             cursor += 3 + cert_len
         return certs[:1]  # the leaf is what identifies the device
     return []
-
-
-def read_capture(path: Path) -> Iterator[Observation]:
-    """Stream the observations of one capture file."""
-    return CaptureReader(path).observations()
