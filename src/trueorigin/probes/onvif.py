@@ -35,14 +35,13 @@ from xml.sax.saxutils import escape
 from trueorigin.model import Observation, Parsed, Status, Target, normalize_mac
 from trueorigin.probes.base import (
     Credential,
-    HttpAnswer,
     ProbeContext,
     http_exchange,
     parse_untrusted_xml,
-    split_http_response,
     udp_answers_from_target,
     xml_local_name,
 )
+from trueorigin.probes.message import HttpAnswer, split_http_response
 
 # Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
 # fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
