@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element, tostring
@@ -50,6 +51,15 @@ def read_nmap_xml(path: Path) -> Iterator[Observation]:
         raise
 
 
+def _scan_time(host: Element) -> float:
+    """The host's `endtime` (or `starttime`) as epoch seconds; now when nmap did not record it."""
+    for attribute in ("endtime", "starttime"):
+        value = host.get(attribute, "")
+        if value.isdigit() and 0 < int(value) < 2**33:
+            return float(value)
+    return time.time()
+
+
 def _host_observations(host: Element) -> Iterator[Observation]:
     address = None
     mac = None
@@ -61,8 +71,9 @@ def _host_observations(host: Element) -> Iterator[Observation]:
             mac = addr.get("addr")
     if not address:
         return
+    when = _scan_time(host)  # the day nmap saw the host decides the verdict, not the day of the import
     if mac:
-        yield Observation(host=address, protocol="mac", data=mac.encode(), transport="nmap")
+        yield Observation(host=address, protocol="mac", data=mac.encode(), transport="nmap", time=when)
     ports = host.find("ports")
     for port in ports.findall("port") if ports is not None else []:
         state = port.find("state")
@@ -75,11 +86,16 @@ def _host_observations(host: Element) -> Iterator[Observation]:
             data=tostring(port, encoding="utf-8"),
             port=int(number) if number and number.isdigit() else None,
             transport="nmap",
+            time=when,
         )
     os_elem = host.find("os")
     if os_elem is not None and os_elem.find("osmatch") is not None:
         yield Observation(
-            host=address, protocol="nmap-service", data=tostring(os_elem, encoding="utf-8"), transport="nmap"
+            host=address,
+            protocol="nmap-service",
+            data=tostring(os_elem, encoding="utf-8"),
+            transport="nmap",
+            time=when,
         )
 
 
