@@ -51,18 +51,6 @@ from trueorigin.knowledge.types import (
 from trueorigin.model import Source
 
 DATA_DIR = Path(__file__).parent / "data"
-DATA_FILES = (
-    "meta.yaml",
-    "regimes.yaml",
-    "entities.yaml",
-    "brands.yaml",
-    "distinct-names.yaml",
-    "oui-organizations.yaml",
-    "oui.tsv",
-    "models.yaml",
-    "fcc.yaml",
-    "cves.yaml",
-)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$|^[a-z0-9]$")
 RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9./-]*$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
