@@ -15,8 +15,7 @@ from typer.testing import CliRunner
 
 from trueorigin.cli import app
 from trueorigin.errors import DataError, InputError
-from trueorigin.fingerprints.vocabulary import VENDORS
-from trueorigin.knowledge import load, load_from
+from trueorigin.knowledge import entity_ids, load, load_from
 from trueorigin.knowledge.loader import DATA_DIR
 from trueorigin.knowledge.names import normalize
 from trueorigin.knowledge.oui import import_registry, mac_hex, read_oui_tsv, read_registry_file
@@ -64,9 +63,8 @@ def test_canonical_entities(entity_id: str, name: str, covered: str) -> None:
     assert KB.coverage(entity_id)[0] == covered
 
 
-def test_every_canonical_vocabulary_id_exists() -> None:
-    ids = VENDORS  # the canonical vocabulary of docs/ARCHITECTURE.md, which the fingerprints test keeps in sync
-    assert [i for i in ids if KB.entity(i) is None] == []
+def test_entity_ids_are_read_from_entities_yaml_alone() -> None:
+    assert entity_ids() == frozenset(KB.entities)
 
 
 def test_coverage_follows_dates() -> None:
@@ -471,6 +469,55 @@ def test_cli_stats_and_validate() -> None:
             "      product_lines: [divar-an-hybrid-network-recorders, cameras]\n",
             "overlapping periods",
             id="contradiction",
+        ),
+        pytest.param(
+            "brands.yaml",
+            "      since: 2018-02\n      until: 2022-11-24\n      confidence: high\n      evidence: \"FLIR sold",
+            "      since: 2018-02\n      untill: 2022-11-24\n      confidence: high\n      evidence: \"FLIR sold",
+            "brands.yaml: lorex: unknown key 'links[0].untill' (did you mean 'until'?)",
+            id="misspelt-until-on-an-ended-link",
+        ),
+        pytest.param(
+            "entities.yaml",
+            "  since: 2015\n  until: 2025-03-03\n",
+            "  since: 2015\n  until: 2025-03-03\n  owner: dahua\n",
+            "entities.yaml: huacheng: unknown key 'owner'",
+            id="unknown-entity-key",
+        ),
+        pytest.param(
+            "brands.yaml",
+            '{url: "https://lawinsider.com/zh/contracts/jqz6YO3VXCn", title:',
+            '{url: "https://lawinsider.com/zh/contracts/jqz6YO3VXCn", tittle:',
+            "unknown key 'links[0].sources[1].tittle' (did you mean 'title'?)",
+            id="unknown-source-key",
+        ),
+        pytest.param(
+            "entities.yaml",
+            "  since: 2015\n  until: 2025-03-03\n",
+            "  since: 2015\n  until: 2025-13-03\n",
+            "entities.yaml: huacheng: 'until': month must be in 1..12",
+            id="impossible-date",
+        ),
+        pytest.param(
+            "entities.yaml",
+            "  since: 2015\n  until: 2025-03-03\n",
+            "  since: 2015\n  until: soon\n",
+            "entities.yaml: huacheng: 'until': not a date (YYYY, YYYY-MM or YYYY-MM-DD): 'soon'",
+            id="not-a-date",
+        ),
+        pytest.param(
+            "entities.yaml",
+            "  since: 2015\n  until: 2025-03-03\n",
+            "  since: 2015\n  until: 2014-03-03\n",
+            "entities.yaml: huacheng: 'until' is not after 'since'",
+            id="period-ends-before-it-starts",
+        ),
+        pytest.param(
+            "brands.yaml",
+            "      maker: dahua\n      relation: own-brand\n      basis: [ownership]",
+            "      maker: dauha\n      relation: own-brand\n      basis: [ownership]",
+            "brands.yaml: lorex: link dahua-ownership: maker 'dauha' is not an entity",
+            id="dangling-link-maker",
         ),
         pytest.param(
             "models.yaml",

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trueorigin.model import Observation, Status, Target
-from trueorigin.probes import http
+from trueorigin.probes import http, httpauth
 from trueorigin.probes.base import Credential, ProbeContext
 
 FIXTURES = Path(__file__).parent / "data" / "responses" / "http"
@@ -144,7 +144,7 @@ def test_parse_repeated_headers_and_two_challenges() -> None:
     assert fields["http.header_order"] == "set-cookie,set-cookie,www-authenticate,www-authenticate,content-length"
     assert fields["http.auth.scheme"] == "Digest"
     assert fields["http.realm"] == "DVRNVRDVS"
-    challenges = http.parse_challenges(['Digest realm="r1", nonce="n", Basic realm="r2"'])
+    challenges = httpauth.parse_challenges(['Digest realm="r1", nonce="n", Basic realm="r2"'])
     assert [(c.scheme, c.params.get("realm")) for c in challenges] == [("Digest", "r1"), ("Basic", "r2")]
 
 
@@ -216,7 +216,7 @@ def test_not_http_is_unparseable(data: bytes) -> None:
 
 
 def test_digest_authorization_matches_rfc7616_examples() -> None:
-    challenge = http.Challenge(
+    challenge = httpauth.Challenge(
         "Digest",
         {
             "realm": "http-auth@example.org",
@@ -227,9 +227,9 @@ def test_digest_authorization_matches_rfc7616_examples() -> None:
     )
     credential = Credential("Mufasa", "Circle of Life")
     cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"
-    md5_header = http.digest_authorization(challenge, "GET", "/dir/index.html", credential, cnonce)
-    sha_challenge = http.Challenge("Digest", {**challenge.params, "algorithm": "SHA-256"})
-    sha_header = http.digest_authorization(sha_challenge, "GET", "/dir/index.html", credential, cnonce)
+    md5_header = httpauth.digest_authorization(challenge, "GET", "/dir/index.html", credential, cnonce)
+    sha_challenge = httpauth.Challenge("Digest", {**challenge.params, "algorithm": "SHA-256"})
+    sha_header = httpauth.digest_authorization(sha_challenge, "GET", "/dir/index.html", credential, cnonce)
     # RFC 7616 §3.9.1 response values
     assert md5_header is not None and 'response="8ca523f5e9506fed4657c9700eebdbec"' in md5_header
     assert sha_header is not None
@@ -500,7 +500,7 @@ def test_request_is_readable_and_bounded() -> None:
     assert request.startswith(b"GET /ISAPI/System/deviceInfo HTTP/1.1\r\nHost: 192.0.2.1:8080\r\n")
     assert request.endswith(b"Connection: close\r\n\r\n")
     assert b"Authorization" not in request
-    assert base64.b64encode(b"u:p") in http.basic_authorization(Credential("u", "p")).encode()
+    assert base64.b64encode(b"u:p") in httpauth.basic_authorization(Credential("u", "p")).encode()
 
 
 def test_probe_answers_a_basic_challenge_only_after_it_is_issued() -> None:

@@ -22,7 +22,7 @@ import yaml
 
 from trueorigin.errors import DataError
 from trueorigin.fingerprints.rules import Example, Rule
-from trueorigin.fingerprints.vocabulary import COVERED_VENDORS, is_known_field
+from trueorigin.fingerprints.vocabulary import covered_vendors, is_known_field
 from trueorigin.model import Observation
 
 GENERIC_CORPUS_FILE = Path(__file__).parent / "generic_corpus.yaml"
@@ -146,7 +146,7 @@ def load_generic_corpus(path: Path = GENERIC_CORPUS_FILE) -> tuple[GenericSample
         if not is_known_field(str(entry["field"])):
             raise DataError(f"{path.name}: unknown field {entry['field']!r}")
         maker = str(entry["maker"]) if entry.get("maker") else None
-        if maker is not None and maker in COVERED_VENDORS:
+        if maker is not None and maker in covered_vendors():
             raise DataError(f"{path.name}: the generic corpus holds gear of non-covered makers only: {entry!r}")
         samples.append(GenericSample(str(entry["field"]), str(entry["value"]), str(entry["source"]), maker))
     return tuple(samples)
@@ -163,7 +163,7 @@ def check_generic_sample(sample: GenericSample, rules: Iterable[Rule]) -> list[s
             continue
         if any(example.value == sample.value for example in item.examples):
             continue
-        covered = " (a covered vendor)" if attributes["vendor"] in COVERED_VENDORS else ""
+        covered = " (a covered vendor)" if attributes["vendor"] in covered_vendors() else ""
         problems.append(f"{item.id} attributes generic {sample.value!r} to {attributes['vendor']}{covered}")
     return problems
 

@@ -23,15 +23,15 @@ from pathlib import Path
 from trueorigin.errors import DataError, InputError
 from trueorigin.knowledge.names import normalize
 from trueorigin.knowledge.types import OuiRecord
+from trueorigin.model import normalize_mac
 
 REGISTRY_FILES = {"oui.csv": "MA-L", "mam.csv": "MA-M", "oui36.csv": "MA-S", "iab.csv": "IAB"}
 PREFIX_BITS = {6: 24, 7: 28, 9: 36}
 TSV_COLUMNS = ("prefix", "bits", "registry", "organization", "entity", "brand")
 MAX_REGISTRY_BYTES = 64 * 1024 * 1024  # the 2022 registry is ~4 MB; refuse anything absurd
 _HEX = re.compile(r"^[0-9A-F]+$")
-_MAC_SEPARATED = re.compile(r"^[0-9a-f]{1,2}(?:([:\-])[0-9a-f]{1,2}){2,5}$", re.IGNORECASE)
-_MAC_DOTTED = re.compile(r"^[0-9a-f]{4}(?:\.[0-9a-f]{4}){1,2}$", re.IGNORECASE)
-_MAC_BARE = re.compile(r"^(?:[0-9a-f]{6}|[0-9a-f]{12})$", re.IGNORECASE)
+_OUI_SEPARATED = re.compile(r"^[0-9a-f]{1,2}([:\-])[0-9a-f]{1,2}\1[0-9a-f]{1,2}$", re.IGNORECASE)
+_OUI_BARE = re.compile(r"^[0-9a-f]{6}$", re.IGNORECASE)
 # Words that, found in an unmapped organization string, deserve a human look during import.
 WATCH_WORDS = (
     "hikvision", "haikang", "ezviz", "hikrobot", "hikmicro", "microimage", "dahua", "huacheng", "lechange",
@@ -41,29 +41,20 @@ WATCH_WORDS = (
 
 
 def mac_hex(text: str) -> str | None:
-    """Upper-case hex digits of a MAC address or OUI (6 or 12 digits) written in any common way, else None.
-
-    Accepts aa:bb:cc:dd:ee:ff, aa-bb-cc, aabb.ccdd.eeff, aabbccddeeff, and a bare 6-digit OUI that contains
-    at least one decimal digit (so a word such as "BADCAB" is not taken for an OUI).
-    """
+    """Upper-case hex digits of a MAC address (any notation `trueorigin.model.normalize_mac` accepts, 12
+    digits) or of an OUI (6 digits: aa:bb:cc, aa-bb-cc, or bare with at least one decimal digit, so a word
+    such as "BADCAB" is not taken for an OUI), else None. A leading "MAC:" is ignored."""
     value = text.strip()
     if value.lower().startswith("mac") and ":" in value[:5]:
         value = value.split(":", 1)[1].strip()
-    if _MAC_SEPARATED.match(value):
-        separator = ":" if ":" in value else "-"
-        parts = value.split(separator)
-        if len(parts) not in (3, 6):
-            return None
-        digits = "".join(p.zfill(2) for p in parts)
-    elif _MAC_DOTTED.match(value):
-        digits = value.replace(".", "")
-    elif _MAC_BARE.match(value):
-        if len(value) == 6 and not any(c.isdigit() for c in value):
-            return None
-        digits = value
-    else:
-        return None
-    return digits.upper()
+    mac = normalize_mac(value)
+    if mac is not None:
+        return mac.replace(":", "").upper()
+    if found := _OUI_SEPARATED.match(value):
+        return "".join(part.zfill(2) for part in value.split(found.group(1))).upper()
+    if _OUI_BARE.match(value) and any(c.isdigit() for c in value):
+        return value.upper()
+    return None
 
 
 @dataclass(frozen=True, slots=True)

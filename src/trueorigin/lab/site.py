@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trueorigin.errors import InputError, SafetyError, TrueOriginError
+from trueorigin.errors import InputError, TrueOriginError
 from trueorigin.lab.profiles import Profile, load_profiles
 
 DEFAULT_NAMESPACE = "trueorigin-lab"
@@ -388,8 +388,3 @@ def _stop(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return
-
-
-def refuse_outside_loopback(address: str, in_namespace: bool) -> None:
-    if not in_namespace and ipaddress.ip_address(address) not in ipaddress.ip_network("127.0.0.0/8"):
-        raise SafetyError(f"refusing to bind {address} outside the lab's own network namespace")

@@ -45,6 +45,7 @@ from trueorigin.limits import (
 )
 from trueorigin.model import Observation
 from trueorigin.probes import snmp
+from trueorigin.probes.vendorports import PORT_PROTOCOLS
 
 MAX_SEGMENTS_PER_DIRECTION = 512
 
@@ -60,7 +61,7 @@ HTTP_PORTS = frozenset({80, 81, 88, 8080, 8081, 8088, 8888, 7080, 49152})
 RTSP_PORTS = frozenset({554, 8554})
 TLS_PORTS = frozenset({443, 8443, 7443, 9443})
 BANNER_PORTS = frozenset({21, 22, 23, 25, 2323, 5060})
-VENDOR_PORTS: dict[int, str] = {8000: "hikvision-private", 37777: "dahua-private"}
+VENDOR_PORTS: dict[int, str] = PORT_PROTOCOLS  # the probes' own map: one place for the vendor SDK ports
 SERVER_PORTS = HTTP_PORTS | RTSP_PORTS | TLS_PORTS | BANNER_PORTS | frozenset(VENDOR_PORTS)
 
 
@@ -470,8 +471,3 @@ def tls_certificates(stream: bytes) -> list[bytes]:
             cursor += 3 + cert_len
         return certs[:1]  # the leaf is what identifies the device
     return []
-
-
-def read_capture(path: Path) -> Iterator[Observation]:
-    """Stream the observations of one capture file."""
-    return CaptureReader(path).observations()
