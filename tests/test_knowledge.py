@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from needs import require
 from trueorigin.cli import app
 from trueorigin.errors import DataError, InputError
 from trueorigin.fingerprints.vocabulary import VENDORS
@@ -384,8 +385,7 @@ def test_import_registry_from_a_directory(tmp_path: Path) -> None:
 
 def test_shipped_oui_table_is_reproducible_from_ieee_data(tmp_path: Path) -> None:
     registry = Path("/usr/share/ieee-data")
-    if not (registry / "oui.csv").is_file():
-        pytest.skip("Debian ieee-data is not installed (apt-get install ieee-data)")
+    require((registry / "oui.csv").is_file(), "Debian ieee-data is not installed (apt-get install ieee-data)")
     out = tmp_path / "oui.tsv"
     result = runner.invoke(app, ["kb", "import-oui", str(registry), "--output", str(out)])
     assert result.exit_code == 0, result.output

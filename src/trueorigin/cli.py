@@ -50,6 +50,7 @@ def _root(
 def _register_all() -> None:
     # Imported here so a broken area cannot stop `--help` of the others from loading in tests.
     from trueorigin import identify_cli
+    from trueorigin.audit import cli as audit_cli
     from trueorigin.fingerprints import cli as fingerprints_cli
     from trueorigin.knowledge import cli as kb_cli
     from trueorigin.lab import cli as lab_cli
@@ -68,6 +69,7 @@ def _register_all() -> None:
         screen_cli,
         passive_cli,
         store_cli,
+        audit_cli,
         report_cli,
     ):
         area.register(app)

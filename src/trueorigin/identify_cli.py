@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from trueorigin.audit import identify_all
 from trueorigin.errors import InputError, verdict_exit_code
-from trueorigin.identify import identify_all
 from trueorigin.model import Identification, Observation
 from trueorigin.observations_io import BadLine, read_jsonl
 

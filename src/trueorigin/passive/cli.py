@@ -9,10 +9,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from trueorigin.audit import audit_collected
 from trueorigin.errors import InputError, verdict_exit_code
 from trueorigin.identify_cli import print_identifications
 from trueorigin.model import Identification
-from trueorigin.passive.audit import identify_collected
 from trueorigin.passive.capture import CaptureReader
 from trueorigin.passive.imports import ImportStats, asset_sites, read_asset_csv, read_nmap_xml
 
@@ -46,8 +46,14 @@ def register(app: typer.Typer) -> None:
         if not capture.is_file():
             raise InputError(f"no such capture file: {capture}")
         reader = CaptureReader(capture)
-        scan_id, idents = identify_collected(
-            reader.observations(), kind="passive", source=capture, db_url=db, site=site, store_results=not no_store
+        scan_id, idents = audit_collected(
+            reader.observations(),
+            kind="passive",
+            targets=[str(capture)],
+            options={"source": str(capture)},
+            db_url=db,
+            site=site,
+            store_results=not no_store,
         )
         err = Console(stderr=True, highlight=False)
         if reader.skipped:
@@ -93,10 +99,11 @@ def register(app: typer.Typer) -> None:
             first = next(observations, None)
             if first is None:
                 continue
-            scan_id, found = identify_collected(
+            scan_id, found = audit_collected(
                 itertools.chain([first], observations),
                 kind=f"import-{kind}",
-                source=path,
+                targets=[str(path)],
+                options={"source": str(path), **({"site_column": row_site} if row_site else {})},
                 db_url=db,
                 site=row_site or site,
                 store_results=not no_store,

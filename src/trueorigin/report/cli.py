@@ -43,7 +43,8 @@ def report_command(
     renderer.render(data, out)
     Console().print(
         f"wrote {out} ({renderer.format}): {len(data.covered_devices)} covered device(s), "
-        f"{len(data.review_devices)} to review; scan {data.scan.id}; knowledge base {data.kb_version}"
+        f"{len(data.review_devices)} to review; scan {data.scan.id}; knowledge base {data.kb_version}; "
+        f"fingerprints {data.fingerprint_version}"
     )
 
 

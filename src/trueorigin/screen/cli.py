@@ -9,6 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -125,21 +127,20 @@ def run_command(
 
 
 class _StoreRecorder:
-    """Rows to act on, written to the store as one 'screen' scan (one identification per row)."""
+    """Rows to act on, written through the audit session as one 'screen' scan (one identification per row)."""
 
     def __init__(self, url: str, file: Path, screening: Screening) -> None:
-        from trueorigin.store import open_store
+        from trueorigin.audit import AuditSession
 
-        self.store = open_store(url)
         self.file = file
         self.columns = screening.columns
         matcher = screening.matcher
         kb: Any = matcher.kb
-        self.kb = kb
         entities = getattr(kb, "entities", {}) or {}
         self.regimes_of = {matcher.entity_name(e): matcher.coverage(e)[1] for e in entities}
         options = {"columns": {k: v for k, v in screening.columns.columns.items()}, "format": screening.source.format}
-        self.scan_id = self.store.create_scan("screen", [str(file)], options)
+        self.session = AuditSession.open(url, "screen", [str(file)], options, kb=kb)
+        self.scan_id = self.session.scan_id
         self.count = 0
         self.finished = False
 
@@ -147,16 +148,13 @@ class _StoreRecorder:
         from trueorigin.screen.report import flagged_identifications
 
         for ident in flagged_identifications(self.file, self.columns, table, row_numbers, self.regimes_of):
-            self.store.add_identification(self.scan_id, ident)
+            self.session.record_identification(ident)
             self.count += 1
 
     def finish(self, status: str) -> None:
         if not self.finished:
-            self.store.finish_scan(self.scan_id, status)
-            kb_version = getattr(self.store, "set_scan_kb_version", None)
-            version = getattr(self.kb, "version", None)
-            if callable(kb_version) and isinstance(version, str):
-                kb_version(self.scan_id, version)
+            self.session.finish(status)
+            self.session.close()
             self.finished = True
 
 
@@ -173,8 +171,8 @@ def _write_json_lines(added: Any, row_numbers: list[int]) -> None:
 
 
 def _flagged_rows(added: Any, row_numbers: list[int], limit: int) -> list[dict[str, Any]]:
-    covered = added.column("covered").to_pylist()
-    picked = [i for i, value in enumerate(covered) if value != "no"][:limit]
+    flagged = pc.not_equal(pc.cast(added.column("covered"), pa.string()), "no")
+    picked = pc.indices_nonzero(flagged).slice(0, limit).to_pylist()  # no Python loop over every row
     if not picked:
         return []
     rows = added.take(picked).to_pylist()

@@ -21,7 +21,7 @@ from trueorigin.store.api import (
     iso_time,
     open_store,
 )
-from trueorigin.store.diff import diff_scans
+from trueorigin.store.diff import ScanDiff, diff_scans
 
 
 def _out() -> Console:
@@ -89,28 +89,33 @@ def diff_command(
     serial, then address)."""
     with open_store(db) as store:
         result = diff_scans(store, resolve_scan_ref(store, scan_a), resolve_scan_ref(store, scan_b))
-        if as_json:
-            typer.echo(json.dumps(result.to_json(), indent=2))
-            return
-        _out().print(f"[bold]diff[/bold] {result.scan_a} -> {result.scan_b}")
-        table = Table()
-        for column in ("change", "host", "vendor", "brand", "from", "to"):
-            table.add_column(column)
-        for ident in result.appeared:
-            table.add_row("appeared", ident.host, ident.vendor or "?", ident.brand or "", "", ident.covered)
-        for ident in result.disappeared:
-            table.add_row("disappeared", ident.host, ident.vendor or "?", ident.brand or "", ident.covered, "")
-        for change in [*result.firmware_changed, *result.status_changed]:
-            table.add_row(
-                f"{change.attribute} changed",
-                change.device_after.host,
-                change.device_after.vendor or "?",
-                change.device_after.brand or "",
-                change.before or "",
-                change.after or "",
-            )
-        _out().print(table)
-        _out().print(f"{result.unchanged} device(s) unchanged")
+        print_diff(result, as_json)
+
+
+def print_diff(result: ScanDiff, as_json: bool = False) -> None:
+    """A scan diff as JSON or as a table (shared by `diff` and `reidentify`)."""
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+        return
+    _out().print(f"[bold]diff[/bold] {result.scan_a} -> {result.scan_b}")
+    table = Table()
+    for column in ("change", "host", "vendor", "brand", "from", "to"):
+        table.add_column(column)
+    for ident in result.appeared:
+        table.add_row("appeared", ident.host, ident.vendor or "?", ident.brand or "", "", ident.covered)
+    for ident in result.disappeared:
+        table.add_row("disappeared", ident.host, ident.vendor or "?", ident.brand or "", ident.covered, "")
+    for change in [*result.firmware_changed, *result.status_changed]:
+        table.add_row(
+            f"{change.attribute} changed",
+            change.device_after.host,
+            change.device_after.vendor or "?",
+            change.device_after.brand or "",
+            change.before or "",
+            change.after or "",
+        )
+    _out().print(table)
+    _out().print(f"{result.unchanged} device(s) unchanged")
 
 
 def _filter(
