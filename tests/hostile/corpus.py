@@ -304,6 +304,13 @@ CASES: list[Case] = [
         (EXIT_USAGE,),
     ),
     Case(
+        "import-xml-unknown-encoding",  # found by the atheris campaign: was an internal error
+        ["import", "{scan}", "--no-store"],
+        {"scan.xml": text('<?xml version="1.0" encoding="UTF-6"?><nmaprun></nmaprun>')},
+        (EXIT_USAGE,),
+        stderr_has=("unknown encoding",),
+    ),
+    Case(
         "import-csv-field-over-64kib",
         ["import", "{assets}", "--format", "csv", "--no-store"],
         {"assets.csv": csv_with_big_field},
