@@ -374,6 +374,12 @@ CASES: list[Case] = [
         stderr_has=("nosuchcodec",),
     ),
     Case(
+        "screen-csv-bare-cr-in-header",  # found by the atheris campaign: was an internal error
+        ["screen", "{inv}"],
+        {"inv.csv": raw(b"Asset,manufacturer,\rodo0 IUF,budo0crip,")},
+        EXIT_CLEAN_OR_VERDICT,
+    ),
+    Case(
         "screen-json-nested-100k",
         ["screen", "{inv}"],
         {"inv.json": text(nested_json(100_000))},
