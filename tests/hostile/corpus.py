@@ -302,6 +302,13 @@ CASES: list[Case] = [
         (EXIT_USAGE,),
     ),
     Case(
+        "import-xml-unknown-encoding",  # found by the atheris campaign: was an internal error
+        ["import", "{scan}", "--no-store"],
+        {"scan.xml": text('<?xml version="1.0" encoding="UTF-6"?><nmaprun></nmaprun>')},
+        (EXIT_USAGE,),
+        stderr_has=("unknown encoding",),
+    ),
+    Case(
         "import-csv-field-over-64kib",
         ["import", "{assets}", "--format", "csv", "--no-store"],
         {"assets.csv": csv_with_big_field},
@@ -363,6 +370,12 @@ CASES: list[Case] = [
         {"inv.csv": text("Brand,Model\nAxis,P3245\n")},
         (EXIT_USAGE,),
         stderr_has=("nosuchcodec",),
+    ),
+    Case(
+        "screen-csv-bare-cr-in-header",  # found by the atheris campaign: was an internal error
+        ["screen", "{inv}"],
+        {"inv.csv": raw(b"Asset,manufacturer,\rodo0 IUF,budo0crip,")},
+        EXIT_CLEAN_OR_VERDICT,
     ),
     Case(
         "screen-json-nested-100k",

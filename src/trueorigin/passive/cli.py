@@ -103,7 +103,7 @@ def register(app: typer.Typer) -> None:
                 itertools.chain([first], observations),
                 kind=f"import-{kind}",
                 targets=[str(path)],
-                options={"source": str(path)},
+                options={"source": str(path), **({"site_column": row_site} if row_site else {})},
                 db_url=db,
                 site=row_site or site,
                 store_results=not no_store,
