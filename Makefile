@@ -7,7 +7,7 @@ OUT    ?= out
 SEED   ?= 7
 HOSTS  ?= 60
 
-.PHONY: venv demo test lint typecheck check lab-down bench clean
+.PHONY: venv demo demo-sites test lint typecheck check lab-down bench clean
 
 venv: $(STAMP)
 
@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml
 # Starts the lab in its own network namespace, audits it from inside, writes the report.
 demo: venv
 	bash scripts/demo.sh "$(OUT)" "$(SEED)" "$(HOSTS)"
+
+# Three lab sites on the machine's RabbitMQ and PostgreSQL, a sensor each and an ingest worker (docs/deployment.md).
+demo-sites: venv
+	bash scripts/demo-sites.sh "$(OUT)-sites"
 
 test: venv
 	$(BIN)/ruff check src tests bench
