@@ -12,7 +12,7 @@ from trueorigin.errors import InputError
 from trueorigin.report.data import build_report
 from trueorigin.report.render import RENDERERS, renderer_for
 from trueorigin.report.verify import verify_report
-from trueorigin.store.api import open_store
+from trueorigin.store.api import VERIFY_ON_READ, open_store
 from trueorigin.store.cli import DB_HELP, cli_errors, resolve_scan_ref
 
 report_app = typer.Typer(
@@ -38,7 +38,7 @@ def report_command(
             raise InputError("--out PATH is required (e.g. --out report.html)")
         if not out.parent.exists():
             raise InputError(f"directory does not exist: {out.parent}")
-        with open_store(db) as store:
+        with open_store(db, create=False, verify=VERIFY_ON_READ) as store:
             scan_id = resolve_scan_ref(store, scan) if scan else None
             data = build_report(store, scan_id)
         renderer.render(data, out)
@@ -55,7 +55,7 @@ def verify_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Check that the report's evidence manifest is intact and every raw answer it lists is unaltered."""
-    with cli_errors(), open_store(db) as store:
+    with cli_errors(), open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         result = verify_report(report, store)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))

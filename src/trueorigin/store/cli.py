@@ -16,6 +16,7 @@ from rich.table import Table
 from trueorigin.errors import InputError, TrueOriginError
 from trueorigin.store.api import (
     REMEDIATION_STATUSES,
+    VERIFY_ON_READ,
     FindingFilter,
     FindingRecord,
     Store,
@@ -69,7 +70,7 @@ def resolve_scan_ref(store: Store, ref: str) -> str:
 
 def scans_command(db: str | None = DbOption, as_json: bool = JsonOption) -> None:
     """List the scans in the store, oldest first."""
-    with cli_errors(), open_store(db) as store:
+    with cli_errors(), open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         records = store.scans()
         if as_json:
             typer.echo(json.dumps([as_mapping(r) for r in records], indent=2))
@@ -99,7 +100,7 @@ def diff_command(
 ) -> None:
     """What appeared, disappeared, changed firmware or status between two scans (devices matched by MAC,
     serial, then address)."""
-    with cli_errors(), open_store(db) as store:
+    with cli_errors(), open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         result = diff_scans(store, resolve_scan_ref(store, scan_a), resolve_scan_ref(store, scan_b))
         if as_json:
             typer.echo(json.dumps(result.to_json(), indent=2))
@@ -194,7 +195,7 @@ def findings_list(
 ) -> None:
     """List findings (covered or under-review devices) with their remediation status."""
     today = dt.date.today()
-    with cli_errors(), open_store(db) as store:
+    with cli_errors(), open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         scan_id = resolve_scan_ref(store, scan) if scan else None
         records = store.findings(_filter(site, vendor, brand, subnet, covered, status, scan_id, None, tag), today)
         if as_json:
@@ -228,7 +229,7 @@ def findings_set(
 ) -> None:
     """Set the remediation status of findings in bulk, by id or by filter; every change is recorded."""
     selectors = (ids, site, vendor, brand, subnet, covered, current, scan, tag)
-    with cli_errors(), open_store(db) as store:
+    with cli_errors(), open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         if not any(selectors):
             raise InputError("name finding ids or at least one filter (--site, --vendor, ...)")
         scan_id = resolve_scan_ref(store, scan) if scan else None
@@ -250,7 +251,7 @@ def findings_history(
     as_json: bool = JsonOption,
 ) -> None:
     """Every status change: who, when, from, to, why."""
-    with cli_errors(), open_store(db) as store:
+    with cli_errors(), open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         entries = store.history(ids or None)
         if as_json:
             typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
@@ -279,7 +280,7 @@ def findings_tag(
     db: str | None = DbOption,
 ) -> None:
     """Tag the devices behind findings (tags are kept across scans and usable as --tag filters)."""
-    with cli_errors(), open_store(db) as store:
+    with cli_errors(), open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         if not tag.strip():
             raise InputError("the tag must not be empty")
         selected = store.findings(FindingFilter(ids=tuple(ids)))
@@ -293,7 +294,7 @@ def findings_tag(
 
 def findings_expire(db: str | None = DbOption) -> None:
     """Reopen findings whose waiver has expired (recorded in the history)."""
-    with cli_errors(), open_store(db) as store:
+    with cli_errors(), open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         expired = store.expire_waivers()
         _out().print(f"{len(expired)} waiver(s) expired: {', '.join(map(str, expired)) or '-'}")
 
