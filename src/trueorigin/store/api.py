@@ -15,7 +15,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast, get_args
@@ -231,10 +231,8 @@ _DSN_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&']+)", re.
 def redact_url(url: str | None) -> str:
     """The URL as shown in messages: its password replaced by ***."""
     text = url or DEFAULT_URL
-    try:
+    with suppress(ArgumentError, ValueError):
         text = make_url(text).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        pass
     return redact(text)
 
 
