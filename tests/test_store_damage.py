@@ -104,7 +104,7 @@ def _newer(tmp: Path) -> Path:
 
 def _bad_json(tmp: Path) -> Path:
     path = _filled(tmp / "j.db")
-    _sql(path, "UPDATE identifications SET ident_json = '{\"host\": \"198.18.0.10\", ' WHERE id = 1")
+    _sql(path, 'UPDATE identifications SET ident_json = \'{"host": "198.18.0.10", \' WHERE id = 1')
     return path
 
 
