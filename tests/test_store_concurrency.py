@@ -5,6 +5,8 @@ SQLite and on a real PostgreSQL server. Before the fix, six processes opening a 
 from __future__ import annotations
 
 import multiprocessing
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -159,3 +161,25 @@ def test_migration_0002_merges_devices_that_concurrent_writers_duplicated(store_
                 {"d": merged.device_id},
             )
         engine.dispose()
+
+
+def test_six_trueorigin_imports_at_once_on_a_new_store(tmp_path: Path) -> None:
+    """The reported case end to end: `trueorigin import` six times at once on a database that does not exist."""
+    nmap = Path(__file__).parent / "data" / "passive" / "nmap-hikvision.xml"
+    db = tmp_path / "new.db"
+    cli = "from trueorigin.cli import main; main()"
+    command = [sys.executable, "-c", cli, "import", str(nmap), "--json", "--db", str(db)]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    outcomes = [(run.wait(timeout=600), run.stderr.read() if run.stderr else "") for run in runs]
+    for run in runs:
+        for stream in (run.stdout, run.stderr):
+            if stream:
+                stream.close()
+    assert [(code, err) for code, err in outcomes if code not in (0, 1)] == []
+    with open_store(str(db), create=False) as store:
+        scans = store.scans()
+        hosts = {ident.host for scan in scans for ident in store.identifications(scan.id)}
+        assert len(scans) == 6
+        devices = {device for scan in scans for device, _ in store.device_identifications(scan.id)}
+        assert len(devices) == len(hosts)
+        assert len(store.findings()) == len({f.device_id for f in store.findings()})

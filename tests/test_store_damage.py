@@ -281,3 +281,19 @@ def test_damaged_json_in_a_postgresql_store_is_a_store_error(store_url: str) -> 
             store.findings()
         with pytest.raises(StoreError, match="options"):
             store.scans()
+
+
+@pytest.mark.parametrize(
+    ("db", "code", "message"),
+    [
+        pytest.param("sqlite:///", 2, "in memory", id="in-memory"),
+        pytest.param("{tmp}/photo.db", 4, "not a SQLite database", id="png"),
+        pytest.param("mysql://u:hunter2pw@127.0.0.1/x", 2, "unsupported database", id="mysql"),
+    ],
+)
+def test_import_refuses_a_store_it_cannot_keep(tmp_path: Path, db: str, code: int, message: str) -> None:
+    _png(tmp_path)
+    nmap = Path(__file__).parent / "data" / "passive" / "nmap-hikvision.xml"
+    exit_code, output = _invoke(["import", str(nmap), "--json", "--db", db], tmp_path)
+    assert exit_code == code, output
+    assert message in output and "hunter2pw" not in output
