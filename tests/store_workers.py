@@ -7,7 +7,7 @@ import importlib
 from dataclasses import replace
 from typing import Any
 
-from test_store_samples import sample_identifications
+from store_samples import sample_identifications
 from trueorigin.store import open_store
 
 

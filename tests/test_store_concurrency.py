@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 import pg_fixtures
 import store_workers
-from test_store_samples import sample_identifications
+from store_samples import sample_identifications
 from trueorigin.store import open_store
 from trueorigin.store.models import DeviceRow, FindingRow, IdentificationRow
 
@@ -90,7 +90,7 @@ def test_migration_0002_merges_devices_that_concurrent_writers_duplicated(store_
         router_mac = "00:11:22:33:44:55"  # two devices behind one router's MAC in one scan: distinct on purpose
         store.add_identification(scans[0], replace(nvr, host="198.18.0.40", mac=router_mac, serial=None))
         store.add_identification(scans[0], replace(nvr, host="198.18.0.41", mac=router_mac, serial=None))
-    _alembic(store_url, "downgrade", "0001_initial")
+    _alembic(store_url, "downgrade", "0002_store_integrity-1")  # the store as it was before 0002
     engine = create_engine(store_url)
     with engine.begin() as connection:  # what the race left: the camera again as a new device in scans 1 and 2
         original = connection.execute(text("SELECT * FROM devices WHERE address = :a"), {"a": camera.host}).one()

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 import pg_fixtures
-from test_store_samples import sample_identifications, sample_observations
+from store_samples import sample_identifications, sample_observations
 from trueorigin.cli import app
 from trueorigin.errors import InputError, StoreError
 from trueorigin.store import open_store

@@ -101,6 +101,9 @@ class ScanRecord:
     hosts_done: int = 0
     identifications: int = 0
     kb_version: str | None = None  # knowledge-base version the scan identified with, when recorded
+    tool_version: str | None = None  # trueorigin version that ran it
+    fingerprint_version: str | None = None  # fingerprint data version the scan identified with
+    source_scan: str | None = None  # the scan whose observations a re-identification re-ran
 
 
 @dataclass(frozen=True, slots=True)
@@ -683,6 +686,9 @@ class Store:
             hosts_done=int(done or 0),
             identifications=int(idents or 0),
             kb_version=row.kb_version,
+            tool_version=row.tool_version,
+            fingerprint_version=row.fingerprint_version,
+            source_scan=row.source_scan,
         )
 
     def get_scan(self, scan_id: str) -> ScanRecord | None:
@@ -721,6 +727,24 @@ class Store:
     def set_scan_kb_version(self, scan_id: str, version: str) -> None:
         with self._session() as session:
             self._require_scan_row(session, scan_id).kb_version = version
+
+    def set_scan_versions(
+        self,
+        scan_id: str,
+        *,
+        tool: str,
+        knowledge: str,
+        fingerprints: str,
+        source_scan: str | None = None,
+    ) -> None:
+        """Record which tool and data versions decided the scan (and the scan it re-identifies, if any)."""
+        with self._session() as session:
+            row = self._require_scan_row(session, scan_id)
+            row.tool_version = tool[:200]
+            row.kb_version = knowledge[:200]
+            row.fingerprint_version = fingerprints[:200]
+            if source_scan is not None:
+                row.source_scan = source_scan[:64]
 
     # ------------------------------------------------------------------ hosts and observations
     def _host_row(self, session: Session, scan_id: str, host: str) -> ScanHostRow:
@@ -872,9 +896,12 @@ class Store:
             device.last_seen = now
         return device
 
-    def add_identification(self, scan_id: str, ident: Identification, actor: str | None = None) -> None:
+    def add_identification(
+        self, scan_id: str, ident: Identification, actor: str | None = None, *, seen: bool = True
+    ) -> None:
         """Store an identification (replacing an earlier one for the same host in this scan) and
-        open, refresh or reopen the device's finding.
+        open, refresh or reopen the device's finding. `seen=False` (a re-identification of stored
+        observations) never reopens a finding marked replaced or removed: the device was not seen again.
 
         Safe with concurrent writers: the device is matched and created under a lock on its identifiers (the
         SQLite write lock; PostgreSQL advisory locks), and a unique-constraint race that still slips through
@@ -882,18 +909,18 @@ class Store:
         """
         for attempt in range(1, IDENTIFY_ATTEMPTS + 1):
             try:
-                self._add_identification(scan_id, ident, actor)
+                self._add_identification(scan_id, ident, actor, seen)
                 return
             except IntegrityError:
                 if attempt == IDENTIFY_ATTEMPTS:
                     raise
 
-    def _add_identification(self, scan_id: str, ident: Identification, actor: str | None) -> None:
+    def _add_identification(self, scan_id: str, ident: Identification, actor: str | None, seen: bool) -> None:
         now = time.time()
         with self._session() as session:
             scan = self._require_scan_row(session, scan_id)
-            seen = IdentityKey.of(ident.host[:255], ident.mac, _clip(ident.serial, 200))
-            _lock_identity(session, seen, scan.site_id)
+            identity = IdentityKey.of(ident.host[:255], ident.mac, _clip(ident.serial, 200))
+            _lock_identity(session, identity, scan.site_id)
             old = session.scalar(
                 select(IdentificationRow).where(
                     IdentificationRow.scan_id == scan_id, IdentificationRow.host == ident.host[:255]
@@ -902,7 +929,7 @@ class Store:
             if old is not None:
                 session.delete(old)
                 session.flush()
-            device = self._match_device(session, seen, scan_id, scan.site_id, now)
+            device = self._match_device(session, identity, scan_id, scan.site_id, now)
             session.add(
                 IdentificationRow(
                     scan_id=scan_id,
@@ -921,10 +948,17 @@ class Store:
                     ident_json=json.dumps(ident.to_json(), sort_keys=True),
                 )
             )
-            self._update_finding(session, device.id, scan_id, ident, now, actor or f"scan:{scan_id}")
+            self._update_finding(session, device.id, scan_id, ident, now, actor or f"scan:{scan_id}", seen)
 
     def _update_finding(
-        self, session: Session, device_id: int, scan_id: str, ident: Identification, now: float, actor: str
+        self,
+        session: Session,
+        device_id: int,
+        scan_id: str,
+        ident: Identification,
+        now: float,
+        actor: str,
+        seen: bool = True,
     ) -> None:
         finding = session.scalar(select(FindingRow).where(FindingRow.device_id == device_id))
         if finding is None:
@@ -950,7 +984,7 @@ class Store:
             return
         finding.last_scan_id = scan_id
         finding.updated_at = now
-        if finding.status in REOPEN_WHEN_SEEN and ident.covered in FINDING_COVERAGE:
+        if seen and finding.status in REOPEN_WHEN_SEEN and ident.covered in FINDING_COVERAGE:
             why = f"marked {finding.status} but seen again in scan {scan_id}"
             session.add(
                 FindingHistoryRow(
@@ -1202,4 +1236,7 @@ def as_mapping(record: ScanRecord) -> Mapping[str, Any]:
         "hosts_done": record.hosts_done,
         "identifications": record.identifications,
         "kb_version": record.kb_version,
+        "fingerprint_version": record.fingerprint_version,
+        "tool_version": record.tool_version,
+        "source_scan": record.source_scan,
     }

@@ -11,7 +11,7 @@ imports slow down as the store grew), and unique indexes on (site, address) for 
 the identity that nothing else distinguishes. Findings were already unique per device.
 
 Revision ID: 0002_store_integrity
-Revises: 0001_initial
+Revises: 0012_scan_versions (written against 0001_initial; re-chained after main gained 0012)
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_store_integrity"
-down_revision = "0001_initial"
+down_revision = "0012_scan_versions"
 branch_labels = None
 depends_on = None
 
