@@ -177,6 +177,7 @@ def test_page_corruption_is_found_by_the_integrity_check(tmp_path: Path) -> None
         pytest.param(["findings", "set", "removed", "1"], id="findings-set"),
         pytest.param(["diff", "previous", "latest"], id="diff"),
         pytest.param(["report", "verify", "{tmp}/none.json"], id="report-verify"),
+        pytest.param(["reidentify", "latest"], id="reidentify"),
     ],
 )
 def test_read_commands_refuse_a_store_that_does_not_exist(tmp_path: Path, command: list[str]) -> None:
