@@ -22,7 +22,7 @@ from store_samples import sample_identifications
 from trueorigin.store import open_store
 from trueorigin.store.models import DeviceRow, FindingRow, IdentificationRow
 
-pytestmark = pytest.mark.xdist_group("store")
+pytestmark = pytest.mark.xdist_group("store-concurrency")  # long: runs beside the other store tests
 pg_server = pg_fixtures.pg_server
 store_url = pg_fixtures.store_url
 
