@@ -96,6 +96,12 @@ def _missing_table(tmp: Path) -> Path:
     return path
 
 
+def _missing_column(tmp: Path) -> Path:
+    path = _filled(tmp / "col.db")
+    _sql(path, "ALTER TABLE scans DROP COLUMN kb_version")
+    return path
+
+
 def _newer(tmp: Path) -> Path:
     path = _filled(tmp / "n.db")
     _sql(path, "UPDATE alembic_version SET version_num = '9999_from_the_future'")
@@ -114,6 +120,7 @@ DAMAGED: list[object] = [
     pytest.param(_truncated, "damaged", id="truncated"),
     pytest.param(_page_corrupted, "damaged", id="page-corrupted"),
     pytest.param(_missing_table, "finding_history", id="missing-table"),
+    pytest.param(_missing_column, "kb_version", id="missing-column"),
     pytest.param(_bad_json, "invalid JSON", id="damaged-json-column"),
 ]
 
@@ -298,3 +305,12 @@ def test_import_refuses_a_store_it_cannot_keep(tmp_path: Path, db: str, code: in
     exit_code, output = _invoke(["import", str(nmap), "--json", "--db", db], tmp_path)
     assert exit_code == code, output
     assert message in output and "hunter2pw" not in output
+
+
+def test_a_writer_meeting_a_missing_column_reports_damage(tmp_path: Path) -> None:
+    path = _filled(tmp_path / "w.db")
+    _sql(path, "ALTER TABLE scans DROP COLUMN kb_version")
+    nmap = Path(__file__).parent / "data" / "passive" / "nmap-hikvision.xml"
+    code, output = _invoke(["import", str(nmap), "--json", "--db", str(path)], tmp_path)
+    assert code == 4, output
+    assert "damaged" in output and "kb_version" in output

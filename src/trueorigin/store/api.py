@@ -79,7 +79,9 @@ SQLITE_BUSY_TIMEOUT_MS = 60_000
 WRITE_OPTION = "trueorigin_write"
 # Driver messages that mean the database file itself is damaged, or lacks part of the schema.
 DAMAGE_MARKERS = ("malformed", "not a database", "file is encrypted", "disk i/o error", "database corrupt")
-MISSING_MARKERS = re.compile(r"no such (table|column)|(relation|column) \S+ (of relation \S+ )?does not exist")
+MISSING_MARKERS = re.compile(
+    r"no such (table|column)|has no column named|(relation|column) \S+ (of relation \S+ )?does not exist"
+)
 # Read commands run SQLite's quick_check when they open the store (cost: docs/store-reliability.md).
 VERIFY_ON_READ = True
 # Row ids are 64-bit signed integers on both backends; a larger id names nothing.
@@ -353,6 +355,13 @@ def _prepare(engine: Engine, shown: str, create: bool, verify: bool) -> None:
     missing = sorted(ours - state.tables)
     if missing:
         raise StoreError(f"the store at {shown} is damaged: table {', '.join(missing)} is missing")
+    with engine.connect() as connection:  # a column dropped by hand or a botched copy: one query per table
+        inspector = inspect(connection)
+        for name in sorted(ours):
+            present = {str(column["name"]) for column in inspector.get_columns(name)}
+            lacking = [column.name for column in Base.metadata.tables[name].columns if column.name not in present]
+            if lacking:
+                raise StoreError(f"the store at {shown} is damaged: table {name} has no column {', '.join(lacking)}")
 
 
 def quick_check(engine: Engine, shown: str) -> None:
@@ -392,8 +401,11 @@ def _check_sqlite_file(path: Path, shown: str, create: bool) -> None:
         finally:
             connection.close()
     except sqlite3.DatabaseError as exc:
+        reason = _first_line(str(exc))
+        if not any(marker in reason.lower() for marker in DAMAGE_MARKERS):  # locked, unreadable: not damage
+            raise InputError(f"cannot read the store {shown}: {reason}") from None
         raise StoreError(
-            f"the store at {shown} is damaged ({_first_line(str(exc))}); restore it from a backup, or salvage "
+            f"the store at {shown} is damaged ({reason}); restore it from a backup, or salvage "
             "what is readable with `sqlite3 FILE .recover`"
         ) from None
     foreign = sorted(tables - {"alembic_version"}) if "alembic_version" not in tables else []
