@@ -106,6 +106,24 @@ def fixture(name: str) -> bytes:
             {"device.manufacturer": "Dahua"},
             id="dahua-getvendor",
         ),
+        pytest.param(
+            "huawei-hilink-e3372h-device-information.txt",
+            "GET /api/device/information",
+            {
+                "http.xml.root": "response",
+                "device.model": "E3372h-320",
+                "device.firmware": "11.0.1.1(H697SP1C983)",
+                "device.hardware": "CL4E3372HM",
+                "device.kind": "router",
+            },
+            id="huawei-hilink-information",
+        ),
+        pytest.param(
+            "huawei-hilink-b525s-device-information.txt",
+            "GET /api/device/information",
+            {"device.model": "B525s-65a", "device.mac": "44:59:e3:2c:d7:af", "device.hardware": "WL2B520M"},
+            id="huawei-hilink-malformed-declaration",
+        ),
     ],
 )
 def test_parse_fixture(name: str, request_line: str, expected: dict[str, str]) -> None:
@@ -614,3 +632,21 @@ def test_magicbox_version_splits_off_the_build(value: str, firmware: str, build:
     fields = http.parse_http(data, "GET /cgi-bin/magicBox.cgi?action=getSoftwareVersion").fields
     assert fields["device.firmware"] == firmware
     assert fields.get("http.dahua.build") == build
+
+
+def test_a_plain_response_element_is_not_taken_for_hilink() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n\r\n"
+    data = head + b'<?xml version="1.0"?><response><DeviceName>x</DeviceName></response>'
+    parsed = http.parse_http(data, "GET /api/device/information")
+    assert parsed.fields["http.xml.root"] == "response"
+    assert "device.model" not in parsed.fields
+
+
+def test_malformed_declaration_retry_still_refuses_entities() -> None:
+    body = (
+        b'<?xml version="1.0"encoding="UTF-8"?><!DOCTYPE r [<!ENTITY a "aaaa">]>'
+        b"<response><WebUIVersion>&a;</WebUIVersion></response>"
+    )
+    parsed = http.parse_http(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n\r\n" + body, "GET /")
+    assert parsed.ok
+    assert "http.xml.root" not in parsed.fields

@@ -55,6 +55,7 @@ class GenericSample:
     field: str
     value: str
     source: str
+    maker: str | None = None  # KB entity id of the gear that sends it, when the string names its own maker
 
 
 def _expectation_problems(example: Example, attributes: dict[str, str] | None) -> list[str]:
@@ -139,9 +140,15 @@ def load_generic_corpus(path: Path = GENERIC_CORPUS_FILE) -> tuple[GenericSample
     for entry in data:
         if not isinstance(entry, dict) or not {"field", "value", "source"} <= set(entry):
             raise DataError(f"{path.name}: every entry needs field, value and source: {entry!r}")
+        unknown = set(entry) - {"field", "value", "source", "maker"}
+        if unknown:
+            raise DataError(f"{path.name}: unknown keys {sorted(unknown)} in {entry!r}")
         if not is_known_field(str(entry["field"])):
             raise DataError(f"{path.name}: unknown field {entry['field']!r}")
-        samples.append(GenericSample(str(entry["field"]), str(entry["value"]), str(entry["source"])))
+        maker = str(entry["maker"]) if entry.get("maker") else None
+        if maker is not None and maker in COVERED_VENDORS:
+            raise DataError(f"{path.name}: the generic corpus holds gear of non-covered makers only: {entry!r}")
+        samples.append(GenericSample(str(entry["field"]), str(entry["value"]), str(entry["source"]), maker))
     return tuple(samples)
 
 
@@ -152,7 +159,7 @@ def check_generic_sample(sample: GenericSample, rules: Iterable[Rule]) -> list[s
         if item.field != sample.field:
             continue
         attributes = item.apply(sample.value)
-        if attributes is None or "vendor" not in attributes:
+        if attributes is None or "vendor" not in attributes or attributes["vendor"] == sample.maker:
             continue
         if any(example.value == sample.value for example in item.examples):
             continue

@@ -22,6 +22,10 @@ COVERED_VENDORS: tuple[str, ...] = (
     "huacheng",
     "sepura",
     "honor",
+    "teltronic",
+    "norsat",
+    "xfusion",
+    "huawei-symantec",
 )
 OTHER_VENDORS: tuple[str, ...] = (
     "axis",

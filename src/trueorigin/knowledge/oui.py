@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -143,7 +145,16 @@ def read_registry_file(path: Path, registry: str | None = None) -> list[Registry
     try:
         if path.stat().st_size > MAX_REGISTRY_BYTES:
             raise InputError(f"{path}: larger than {MAX_REGISTRY_BYTES // (1024 * 1024)} MiB, not an IEEE registry")
-        text = path.read_text(encoding="utf-8")
+        if path.name.endswith(".gz"):  # the shipped snapshot is compressed; read at most the size limit, plus one
+            with gzip.open(path, "rb") as stream:
+                raw = stream.read(MAX_REGISTRY_BYTES + 1)
+            if len(raw) > MAX_REGISTRY_BYTES:
+                raise InputError(f"{path}: inflates past {MAX_REGISTRY_BYTES // (1024 * 1024)} MiB, not a registry")
+            text = raw.decode("utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise InputError(f"{path}: not a gzip file: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except OSError as exc:
@@ -170,8 +181,37 @@ def read_registry_file(path: Path, registry: str | None = None) -> list[Registry
     return rows
 
 
+MAX_REGISTRY_AGE_DAYS = 365  # an older snapshot misses assignments made since: `kb stats` warns
+
+
+def registry_age_warning(registry_date: str, today: dt.date | None = None) -> str | None:
+    """A warning when the OUI registry snapshot is more than a year old (or its date is unknown), else None."""
+    try:
+        day = dt.date.fromisoformat(registry_date)
+    except ValueError:
+        return f"the OUI registry snapshot has no valid date ({registry_date!r}): refresh it with `kb import-oui`"
+    age = ((today or dt.date.today()) - day).days
+    if age <= MAX_REGISTRY_AGE_DAYS:
+        return None
+    return (
+        f"the OUI registry snapshot is {age} days old (registry date {registry_date}); assignments made since are "
+        "missing: download the IEEE MA-L, MA-M, MA-S and IAB CSV files and run `trueorigin kb import-oui DIR`"
+    )
+
+
+SNAPSHOT_FILE = "SNAPSHOT"  # the shipped snapshot's date (YYYY-MM-DD) and provenance, first line = the date
+
+
 def registry_date_of(directory: Path) -> str | None:
-    """Debian's ieee-data records its download time (Unix seconds) in `.lastupdate`."""
+    """The registry date: the first line of a `SNAPSHOT` file, or Debian ieee-data's `.lastupdate` (Unix
+    seconds of its download)."""
+    snapshot = directory / SNAPSHOT_FILE
+    try:
+        first = snapshot.read_text(encoding="utf-8").splitlines()[0].strip()
+        dt.date.fromisoformat(first)
+        return first
+    except (OSError, ValueError, IndexError, UnicodeDecodeError):
+        pass
     stamp = directory / ".lastupdate"
     try:
         seconds = int(stamp.read_text(encoding="ascii").strip())
@@ -193,7 +233,9 @@ def import_registry(
     """
     files: list[tuple[Path, str | None]]
     if path.is_dir():
-        files = [(path / name, kind) for name, kind in REGISTRY_FILES.items() if (path / name).is_file()]
+        files = []
+        for name, registry in REGISTRY_FILES.items():  # plain CSV as IEEE publishes it, or the shipped .csv.gz
+            files.extend((found, registry) for found in (path / name, path / f"{name}.gz") if found.is_file())
         if not files:
             raise InputError(f"{path}: no IEEE registry files ({', '.join(REGISTRY_FILES)}) in this directory")
         date = registry_date or registry_date_of(path)

@@ -14,9 +14,9 @@ Specs: RFC 9110/9112 (messages, chunked coding), RFC 7616/7617 (auth). Safe: rea
 
 Parser (`http`): status, reason, headers (lowercase names, order), WWW-Authenticate scheme and realm,
 <title>, body text (first 64 KiB), favicon MD5 and Shodan-style MurmurHash3 when the path ends in
-`favicon.ico`, XML root element, and `device.*` from Hikvision ISAPI `DeviceInfo`, Dahua `magicBox.cgi`
-key=value and Dahua RPC2 JSON answers. UPnP descriptions only get `http.xml.root` (the ssdp module
-owns `upnp.*`).
+`favicon.ico`, XML root element, and `device.*` from Hikvision ISAPI `DeviceInfo`, Huawei HiLink
+`<response>` (api/device/information), Dahua `magicBox.cgi` key=value and Dahua RPC2 JSON answers. UPnP
+descriptions only get `http.xml.root` (the ssdp module owns `upnp.*`).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import mmh3
 from defusedxml import ElementTree as SafeElementTree
@@ -278,8 +279,18 @@ def xml_fields(body: bytes) -> dict[str, str]:
     try:
         root = SafeElementTree.fromstring(body)
     except Exception:  # defusedxml refuses entities/DTDs; malformed XML is simply not XML
-        return {}
+        # Some HiLink firmware writes a malformed declaration ('<?xml version="1.0"encoding=...'): the
+        # document after it is still well-formed. Refused DTDs/entities stay refused on the retry.
+        end = body.find(b"?>") if body.startswith(b"<?xml") else -1
+        if end < 0:
+            return {}
+        try:
+            root = SafeElementTree.fromstring(body[end + 2 :])
+        except Exception:
+            return {}
     fields = {"http.xml.root": _local_name(root.tag)}
+    if _local_name(root.tag) == "response":
+        fields.update(_hilink_fields(root))
     if _local_name(root.tag) != "DeviceInfo":
         return fields
     leaves: dict[str, str] = {}
@@ -304,6 +315,33 @@ def xml_fields(body: bytes) -> dict[str, str]:
     kind = _ISAPI_KINDS.get(leaves.get("devicetype", "").lower())
     if kind:
         fields["device.kind"] = kind
+    return fields
+
+
+# Huawei HiLink / LTE router web API (`/api/device/information`, `/api/device/basic_information`): a
+# `<response>` of flat leaves. Leaf names differ in case between firmware (DeviceName / devicename).
+_HILINK_DEVICE = {
+    "devicename": "device.model",
+    "softwareversion": "device.firmware",
+    "hardwareversion": "device.hardware",
+    "serialnumber": "device.serial",
+}
+_HILINK_MARKERS = frozenset({"webuiversion", "productfamily", "classify", "sesinfo", "tokinfo"})
+
+
+def _hilink_fields(root: Any) -> dict[str, str]:
+    leaves: dict[str, str] = {}
+    for child in list(root)[:100]:
+        if len(child) == 0 and child.text and child.text.strip():
+            leaves[_local_name(child.tag).lower()] = html.unescape(child.text.strip())[:256]
+    if not _HILINK_MARKERS.intersection(leaves):
+        return {}
+    fields = {key: leaves[leaf] for leaf, key in _HILINK_DEVICE.items() if leaves.get(leaf)}
+    mac = normalize_mac(leaves.get("macaddress1", ""))
+    if mac:
+        fields["device.mac"] = mac
+    if leaves.get("classify") in ("cpe", "hilink", "mobile-wifi", "wingle"):
+        fields["device.kind"] = "router"
     return fields
 
 

@@ -6,9 +6,9 @@ finding). Duplicates are rows with the same site, address, MAC and serial that n
 its oldest device: identifications and tags move to it, the findings become one (the most recently changed one's
 status wins; the others' history moves to it, with a history entry saying so).
 
-Then: an index on devices.address (device matching looked addresses up by scanning every device, which made
-imports slow down as the store grew), and unique indexes on (site, address) for devices without MAC or serial,
-the identity that nothing else distinguishes. Findings were already unique per device.
+Then: unique indexes on (site, address) for devices without MAC or serial, the identity that nothing else
+distinguishes. Findings were already unique per device. (The index on devices.address that device matching
+needs is revision 0002_devices_address_index.)
 
 Revision ID: 0002_store_integrity
 Revises: 0012_scan_versions (written against 0001_initial; re-chained after main gained 0012)
@@ -35,7 +35,6 @@ SITE_WHERE = f"site_id IS NOT NULL AND {KEYLESS}"
 
 def upgrade() -> None:
     _merge_duplicate_devices(op.get_bind())
-    op.create_index("ix_devices_address", "devices", ["address"])
     op.create_index(
         "uq_devices_address_keyless_no_site",
         "devices",
@@ -57,7 +56,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("uq_devices_site_id_address_keyless", table_name="devices")
     op.drop_index("uq_devices_address_keyless_no_site", table_name="devices")
-    op.drop_index("ix_devices_address", table_name="devices")
 
 
 def _merge_duplicate_devices(bind: Any) -> None:
