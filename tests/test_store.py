@@ -344,7 +344,7 @@ def test_migrations_downgrade_to_empty_and_up_again(tmp_path: Path) -> None:
 
 
 def test_in_memory_store_keeps_data_between_calls() -> None:
-    with open_store("sqlite://") as store:
+    with open_store("sqlite://", in_memory=True) as store:
         scan_id = store.create_scan("network", [], {})
         store.add_identification(scan_id, sample_identifications()[0])
         assert len(store.identifications(scan_id)) == 1

@@ -10,6 +10,8 @@ TrueOriginError            base; exit 2 (bad input or environment)
  +-- SafetyError           a request would send traffic somewhere the user did not allow                 exit 2
  +-- DamagedError          an input is damaged (corrupt, truncated, foreign); for a partly read input
                            the command says how much was read and where it stopped                       exit 4
+      +-- StoreError       the store is damaged or not a trueorigin store (corrupt, truncated or
+                           foreign file, missing table, unreadable row; docs/store-reliability.md)      exit 4
 
 The exit-code rule (the same for every command; README "Reliability" has the table):
 
@@ -64,6 +66,10 @@ class DamagedError(TrueOriginError):
     """An input (capture, store, report) is damaged; the message says what and, when known, where."""
 
     exit_code = EXIT_DAMAGED
+
+
+class StoreError(DamagedError):
+    """The store cannot be trusted: a corrupt, truncated or foreign database, a missing table, a damaged row."""
 
 
 def verdict_exit_code(verdicts: Iterable[str], *, damaged: bool = False) -> int:

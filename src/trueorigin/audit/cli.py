@@ -21,7 +21,7 @@ def reidentify_command(
 
     Exit code: 0 done, 2 bad input (no such scan, or one without stored observations).
     """
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:  # re-identifies a stored scan: never creates a store
         source = resolve_scan_ref(store, scan)
         new_scan = reidentify(store, source)
         record = store.require_scan(new_scan)

@@ -11,7 +11,7 @@ from trueorigin.report.data import build_report
 from trueorigin.report.render import RENDERERS, renderer_for
 from trueorigin.report.verify import verify_report
 from trueorigin.safetext import json_text
-from trueorigin.store.api import open_store
+from trueorigin.store.api import VERIFY_ON_READ, open_store
 from trueorigin.store.cli import DB_HELP, resolve_scan_ref
 from trueorigin.terminal import Styled, line
 from trueorigin.terminal import console as make_console
@@ -38,7 +38,7 @@ def report_command(
         raise InputError("--out PATH is required (e.g. --out report.html)")
     if not out.parent.exists():
         raise InputError(f"directory does not exist: {out.parent}")
-    with open_store(db) as store:
+    with open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         scan_id = resolve_scan_ref(store, scan) if scan else None
         data = build_report(store, scan_id)
     renderer.render(data, out)
@@ -58,7 +58,7 @@ def verify_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Check that the report's evidence manifest is intact and every raw answer it lists is unaltered."""
-    with open_store(db) as store:
+    with open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         result = verify_report(report, store)
     if as_json:
         typer.echo(json_text(result.to_json(), indent=2))

@@ -7,27 +7,54 @@ already finished (SQLite runs in WAL mode; a committed transaction survives a cr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import json
+import re
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast, get_args
+from urllib.parse import quote
 
-from sqlalchemy import ColumnElement, Engine, create_engine, event, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from trueorigin.errors import InputError
+from trueorigin.errors import DataError, InputError, StoreError, TrueOriginError
 from trueorigin.model import Identification, Observation, RemediationStatus, Status
 from trueorigin.store.codec import identification_from_json
 from trueorigin.store.identity import IdentityKey, find_same_device
 from trueorigin.store.models import (
+    Base,
     DeviceRow,
     DeviceTagRow,
     FindingHistoryRow,
@@ -45,6 +72,22 @@ REMEDIATION_STATUSES: tuple[RemediationStatus, ...] = get_args(RemediationStatus
 FINDING_COVERAGE: frozenset[str] = frozenset({"yes", "review"})
 # A device marked gone that shows up again was not really remediated: the finding reopens.
 REOPEN_WHEN_SEEN: frozenset[str] = frozenset({"replaced", "removed"})
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# A writer waits this long for another's transaction (a scan, an import) before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+# Execution option asking for a write transaction (BEGIN IMMEDIATE on SQLite).
+WRITE_OPTION = "trueorigin_write"
+# Driver messages that mean the database file itself is damaged, or lacks part of the schema.
+DAMAGE_MARKERS = ("malformed", "not a database", "file is encrypted", "disk i/o error", "database corrupt")
+MISSING_MARKERS = re.compile(
+    r"no such (table|column)|has no column named|(relation|column) \S+ (of relation \S+ )?does not exist"
+)
+# Read commands run SQLite's quick_check when they open the store (cost: docs/store-reliability.md).
+VERIFY_ON_READ = True
+# Row ids are 64-bit signed integers on both backends; a larger id names nothing.
+MAX_ROW_ID = 2**63 - 1
+# Tries of one identification when a concurrent writer won a unique-constraint race (the next try reuses its row).
+IDENTIFY_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +199,7 @@ class FindingFilter:
             raise InputError(f"covered must be yes, no or review, not {self.covered!r}")
         if self.status is not None and self.status not in REMEDIATION_STATUSES:
             raise InputError(f"status must be one of {', '.join(REMEDIATION_STATUSES)}, not {self.status!r}")
+        _check_ids(self.ids)
         self.network()
 
     def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
@@ -184,53 +228,328 @@ def normalize_url(url: str | None) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+# user:password@ in any URL, and password=... in a libpq connection string.
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+_DSN_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&']+)", re.IGNORECASE)
+
+
+def redact_url(url: str | None) -> str:
+    """The URL as shown in messages: its password replaced by ***."""
+    text = url or DEFAULT_URL
+    with suppress(ArgumentError, ValueError):
+        text = make_url(text).render_as_string(hide_password=True)
+    return redact(text)
+
+
+def redact(text: str, url: str | None = None) -> str:
+    """A message with every password of `url` (and any user:password@ or password=) replaced by ***."""
+    text = _DSN_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+    if url:
+        try:
+            password = make_url(url).password
+        except (ArgumentError, ValueError):
+            password = None
+        if password:
+            for form in {str(password), quote(str(password), safe=""), quote(str(password))}:
+                text = text.replace(form, "***")
+    return text
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "unknown error"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module's own transaction handling starts a transaction only before INSERT/UPDATE/DELETE, so a
+    # read-then-write (match a device, then insert it) was not atomic across processes. It is switched off here
+    # and `_sqlite_begin` issues BEGIN itself: BEGIN IMMEDIATE for writes takes the write lock before the first
+    # read, so concurrent writers are serialised and never act on what they read before another's commit.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # busy_timeout first: a new database is switched to WAL under a lock that other openers must wait for.
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     # WAL: readers never block the scanner; synchronous=NORMAL in WAL survives a crash of the process
-    # (only power loss can drop the last transactions). busy_timeout lets a report read during a scan.
+    # (only power loss can drop the last transactions).
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 
-def _migrate(engine: Engine) -> None:
-    from alembic import command
+def _sqlite_begin(connection: Connection) -> None:
+    mode = "IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _alembic_config() -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Two processes opening a fresh database at once must not both create the schema.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(8890001)")
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    return config
 
 
-def open_store(url: str | None = None) -> Store:
-    """Open (and create or upgrade to the newest schema) the store at `url`."""
+def _known_revisions(config: Any) -> tuple[set[str], str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(config)
+    head = script.get_current_head()
+    return {rev.revision for rev in script.walk_revisions()}, str(head)
+
+
+def _migrate(engine: Engine) -> None:
+    from alembic import command
+
+    config = _alembic_config()
+    # One migrating process at a time; the others wait, then find the schema current (alembic re-reads the
+    # revision inside the lock) and do nothing.
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_OPTION: True})
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(8890001)")
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+
+@dataclass(frozen=True, slots=True)
+class _SchemaState:
+    tables: frozenset[str]
+    revisions: tuple[str, ...]
+
+
+def _schema_state(engine: Engine) -> _SchemaState:
+    with engine.connect() as connection:
+        tables = frozenset(inspect(connection).get_table_names())
+        revisions: tuple[str, ...] = ()
+        if "alembic_version" in tables:
+            revisions = tuple(
+                str(v) for v in connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()
+            )
+    return _SchemaState(tables, revisions)
+
+
+def _prepare(engine: Engine, shown: str, create: bool, verify: bool) -> None:
+    """Check what the database holds, create or upgrade the schema when allowed, check the result."""
+    if verify and engine.dialect.name == "sqlite":
+        quick_check(engine, shown)
+    state = _schema_state(engine)
+    known, head = _known_revisions(_alembic_config())
+    unknown = [rev for rev in state.revisions if rev not in known]
+    if unknown:
+        raise InputError(
+            f"the store at {shown} has schema revision {', '.join(map(repr, unknown))}, unknown to this trueorigin: "
+            "it was written by a newer version (upgrade trueorigin) or it is not a trueorigin store"
+        )
+    ours = set(Base.metadata.tables)
+    if not state.revisions:
+        foreign = sorted(state.tables - {"alembic_version"})
+        if foreign:
+            shown_tables = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+            raise StoreError(f"{shown} is not a trueorigin store: it holds other tables ({shown_tables})")
+        if not create:
+            raise InputError(f"no trueorigin store at {shown} (the database is empty; a scan or import creates it)")
+    if state.revisions != (head,):
+        _migrate(engine)
+        state = _schema_state(engine)
+    missing = sorted(ours - state.tables)
+    if missing:
+        raise StoreError(f"the store at {shown} is damaged: table {', '.join(missing)} is missing")
+    with engine.connect() as connection:  # a column dropped by hand or a botched copy: one query per table
+        inspector = inspect(connection)
+        for name in sorted(ours):
+            present = {str(column["name"]) for column in inspector.get_columns(name)}
+            lacking = [column.name for column in Base.metadata.tables[name].columns if column.name not in present]
+            if lacking:
+                raise StoreError(f"the store at {shown} is damaged: table {name} has no column {', '.join(lacking)}")
+
+
+def quick_check(engine: Engine, shown: str) -> None:
+    """SQLite's own structural check (PRAGMA quick_check): damaged pages that a query would not notice, or would
+    read past, are reported here instead of giving silently incomplete results."""
+    with engine.connect() as connection:
+        problems = [str(row[0]) for row in connection.exec_driver_sql("PRAGMA quick_check(5)")]
+    if problems != ["ok"]:
+        raise StoreError(
+            f"the store at {shown} is damaged (SQLite integrity check: {redact(_first_line(problems[0]))}); "
+            "restore it from a backup, or salvage what is readable with `sqlite3 FILE .recover`"
+        )
+
+
+def _check_sqlite_file(path: Path, shown: str, create: bool) -> None:
+    """Refuse a file that is not a SQLite database before SQLite (or a migration) touches it."""
+    if path.is_dir():
+        raise InputError(f"the store {shown} is a directory, not a database file")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        raise InputError(f"cannot read the store {shown}: {exc.strerror or exc}") from None
+    if not header:
+        if not create:
+            raise InputError(f"no trueorigin store at {shown} (the file is empty; a scan or import creates it)")
+        return
+    if not header.startswith(SQLITE_MAGIC) or len(header) < 100:
+        raise StoreError(f"{shown} is not a trueorigin store: not a SQLite database file (damaged or another format)")
+    # Another application's database is refused before anything (WAL mode, a migration) writes to it.
+    try:
+        connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+        )
+        try:
+            tables = {str(row[0]) for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        reason = _first_line(str(exc))
+        if not any(marker in reason.lower() for marker in DAMAGE_MARKERS):  # locked, unreadable: not damage
+            raise InputError(f"cannot read the store {shown}: {reason}") from None
+        raise StoreError(
+            f"the store at {shown} is damaged ({reason}); restore it from a backup, or salvage "
+            "what is readable with `sqlite3 FILE .recover`"
+        ) from None
+    foreign = sorted(tables - {"alembic_version"}) if "alembic_version" not in tables else []
+    if foreign:
+        listed = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise StoreError(f"{shown} is not a trueorigin store: it holds other tables ({listed})")
+
+
+def _damage(exc: DBAPIError, shown: str, url: str | None) -> TrueOriginError | None:
+    """The project error for a database failure, or None when it is not the store's fault (a bug: re-raise)."""
+    text = redact(_first_line(str(exc.orig) if exc.orig is not None else str(exc)), url)
+    low = text.lower()
+    if any(marker in low for marker in DAMAGE_MARKERS):
+        return StoreError(
+            f"the store at {shown} is damaged ({text}); restore it from a backup, or salvage what is readable "
+            "with `sqlite3 FILE .recover`"
+        )
+    if MISSING_MARKERS.search(low):
+        return StoreError(f"the store at {shown} is damaged: {text}")
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return InputError(f"cannot use the store at {shown}: {text}")
+    return None
+
+
+def open_store(url: str | None = None, *, create: bool = True, in_memory: bool = False, verify: bool = False) -> Store:
+    """Open the store at `url`, creating or upgrading its schema to this version's.
+
+    create=False (read commands): a store that does not exist, or an empty database, is an InputError: a
+    mistyped path never turns into a new empty store. in_memory=True allows `sqlite://` (tests); otherwise it is
+    refused, since everything written there is lost when the process ends. verify=True runs SQLite's
+    quick_check first (see docs/store-reliability.md for its cost).
+    Raises InputError (bad URL, no driver, unreachable server, missing store, newer schema) or StoreError (a
+    damaged or foreign database); never a driver exception.
+    """
     full = normalize_url(url)
+    shown = redact_url(full if url and "://" in url else (url or DEFAULT_URL))
     try:
         parsed = make_url(full)
-        if parsed.get_backend_name() == "sqlite":
+        backend = parsed.get_backend_name()
+    except (ArgumentError, ValueError) as exc:
+        raise InputError(f"not a usable database URL {shown!r}: {redact(str(exc), full)}") from None
+    if backend not in ("sqlite", "postgresql"):
+        raise InputError(
+            f"unsupported database {backend!r} in {shown!r}: the store is SQLite (a file path or sqlite:///file.db)"
+            " or PostgreSQL (postgresql://user@host/db)"
+        )
+    try:
+        if backend == "sqlite":
             database = parsed.database
-            if database and database != ":memory:" and not Path(database).parent.exists():
-                raise InputError(f"directory of the store does not exist: {Path(database).parent}")
-            in_memory = not database or database == ":memory:"
-            # An in-memory database lives in one connection: share it, or every session sees an empty one.
-            pool = {"poolclass": StaticPool} if in_memory else {}
-            engine = create_engine(full, connect_args={"check_same_thread": False}, **pool)
-            event.listen(engine, "connect", _sqlite_pragmas)
+            if not database or database == ":memory:":
+                if not in_memory:
+                    raise InputError(
+                        f"{shown!r} names no database file, so the store would live in memory and be lost when "
+                        "the command ends; give a file, e.g. sqlite:///trueorigin.db"
+                    )
+                # An in-memory database lives in one connection: share it, or every session sees an empty one.
+                engine = create_engine(full, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+            else:
+                path = Path(database)
+                if path.exists():
+                    _check_sqlite_file(path, shown, create)
+                elif not create:
+                    raise InputError(f"no trueorigin store at {path} (a mistyped path? a scan or import creates it)")
+                elif not path.parent.exists():
+                    raise InputError(f"directory of the store does not exist: {path.parent}")
+                engine = create_engine(full, connect_args={"check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(full, pool_pre_ping=True)
-        _migrate(engine)
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise InputError(f"not a usable database URL {url!r}: {exc}") from exc
-    except OperationalError as exc:
-        raise InputError(f"cannot open the store at {url or DEFAULT_URL!r}: {exc.orig}") from exc
-    return Store(engine)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise InputError(f"not a usable database URL {shown!r}: {redact(_first_line(str(exc)), full)}") from None
+    try:
+        _prepare(engine, shown, create, verify)
+    except DBAPIError as exc:
+        engine.dispose()
+        error = _damage(exc, shown, full)
+        if error is None:
+            raise
+        raise error from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return Store(engine, shown, full)
+
+
+def _insert(session: Session, table: type[Base]) -> Any:
+    """INSERT with ON CONFLICT support in this session's dialect (SQLite and PostgreSQL spell it alike)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table)
+    return sqlite_insert(table)
+
+
+def _insert_ignore(session: Session, table: type[Base], values: dict[str, Any], keys: list[str]) -> bool:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING; True when this call inserted the row."""
+    statement = _insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return session.execute(statement.returning(table.__table__.c.id)).first() is not None
+
+
+def _insert_ignore_many(session: Session, table: type[Base], rows: list[dict[str, Any]], keys: list[str]) -> None:
+    if rows:
+        session.execute(_insert(session, table).values(rows).on_conflict_do_nothing(index_elements=keys))
+
+
+def _lock_key(*parts: object) -> int:
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=8, person=b"trueorigin-dev").digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _lock_identity(session: Session, seen: IdentityKey, site_id: int | None) -> None:
+    """Hold, until commit, a lock on each identifier `seen` can be matched by (MAC, serial, site + address).
+
+    On PostgreSQL two writers of the same device would otherwise both find no device and both create one; they
+    now take the same advisory lock first, in one global order (no deadlock), and the second finds the first's
+    device. On SQLite the write transaction (BEGIN IMMEDIATE) already excludes every other writer.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = {_lock_key("address", site_id, seen.address)}
+    if seen.mac:
+        keys.add(_lock_key("mac", seen.mac))
+    if seen.serial:
+        keys.add(_lock_key("serial", seen.serial))
+    for key in sorted(keys):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _as_list(value: Any, shown: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise StoreError(f"the store at {shown} is damaged: a scan's targets are not a list")
+    return value
+
+
+def _as_dict(value: Any, shown: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise StoreError(f"the store at {shown} is damaged: a scan's options are not an object")
+    return value
+
+
+def _check_ids(ids: Iterable[int]) -> None:
+    """An id no database row can have (a typo of 24 digits) is refused before it reaches the driver."""
+    impossible = sorted(i for i in ids if not 0 < i <= MAX_ROW_ID)
+    if impossible:
+        raise InputError(f"no finding with id {', '.join(map(str, impossible))}")
 
 
 def _clip(value: str | None, limit: int) -> str | None:
@@ -255,8 +574,10 @@ def _parse_date(value: str | dt.date | None, what: str) -> dt.date | None:
 class Store:
     """Typed access to one database. Create it with `open_store(url)`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, shown: str | None = None, url: str | None = None) -> None:
         self.engine = engine
+        self.shown = shown or engine.url.render_as_string(hide_password=True)  # for messages
+        self._url = url
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -269,52 +590,75 @@ class Store:
         self.close()
 
     @contextmanager
-    def _session(self) -> Iterator[Session]:
-        with self._sessions() as session:
-            try:
-                yield session
-                session.commit()
-            except SQLAlchemyError:
-                session.rollback()
+    def _session(self, write: bool = True) -> Iterator[Session]:
+        """One transaction. A write one takes SQLite's write lock at BEGIN (see `_sqlite_begin`); a driver
+        failure that means damage or an unusable database becomes a StoreError or InputError."""
+        try:
+            with self._sessions() as session:
+                if write:
+                    session.connection(execution_options={WRITE_OPTION: True})
+                try:
+                    yield session
+                    session.commit()
+                except SQLAlchemyError:
+                    session.rollback()
+                    raise
+        except DBAPIError as exc:
+            error = _damage(exc, self.shown, self._url)
+            if error is None:
                 raise
+            raise error from None
+
+    def _json(self, document: str, what: str) -> Any:
+        try:
+            return json.loads(document)
+        except ValueError:
+            raise StoreError(f"the store at {self.shown} is damaged: {what} holds invalid JSON") from None
+
+    def _identification(self, document: str) -> Identification:
+        data = self._json(document, "an identification")
+        try:
+            if not isinstance(data, Mapping):
+                raise DataError("not a JSON object")
+            return identification_from_json(data)
+        except DataError as exc:
+            raise StoreError(f"the store at {self.shown} is damaged: an identification is unreadable ({exc})") from None
+
+    def integrity_check(self) -> None:
+        """Raise StoreError when SQLite's quick_check finds damage (PostgreSQL checks its own pages)."""
+        if self.engine.dialect.name == "sqlite":
+            try:
+                quick_check(self.engine, self.shown)
+            except DBAPIError as exc:
+                raise (_damage(exc, self.shown, self._url) or exc) from None
 
     # ------------------------------------------------------------------ sites and tags
     def _site_id(self, session: Session, name: str | None, create: bool = True) -> int | None:
         if name is None:
             return None
         _check_length("the site name", name, 200)
-        row = session.scalar(select(SiteRow).where(SiteRow.name == name))
-        if row is None:
-            if not create:
-                return None
-            row = SiteRow(name=name, description="")
-            session.add(row)
-            session.flush()
-        return row.id
+        if create:  # two processes naming a new site at once: one inserts, the other finds it
+            _insert_ignore(session, SiteRow, {"name": name, "description": ""}, ["name"])
+        return session.scalar(select(SiteRow.id).where(SiteRow.name == name))
 
     def add_site(self, name: str, description: str = "") -> None:
         _check_length("the site name", name, 200)
         with self._session() as session:
+            _insert_ignore(session, SiteRow, {"name": name, "description": description}, ["name"])
             row = session.scalar(select(SiteRow).where(SiteRow.name == name))
-            if row is None:
-                session.add(SiteRow(name=name, description=description))
-            else:
+            if row is not None:
                 row.description = description
 
     def sites(self) -> list[str]:
-        with self._session() as session:
+        with self._session(write=False) as session:
             return list(session.scalars(select(SiteRow.name).order_by(SiteRow.name)))
 
     def tag_device(self, device_id: int, tag: str) -> None:
         _check_length("a tag", tag, 100)
         with self._session() as session:
-            if session.get(DeviceRow, device_id) is None:
+            if not 0 < device_id <= MAX_ROW_ID or session.get(DeviceRow, device_id) is None:
                 raise InputError(f"no device {device_id}")
-            exists = session.scalar(
-                select(DeviceTagRow).where(DeviceTagRow.device_id == device_id, DeviceTagRow.tag == tag)
-            )
-            if exists is None:
-                session.add(DeviceTagRow(device_id=device_id, tag=tag))
+            _insert_ignore(session, DeviceTagRow, {"device_id": device_id, "tag": tag}, ["device_id", "tag"])
 
     # ------------------------------------------------------------------ scans
     def create_scan(self, kind: str, targets: list[str], options: dict[str, Any], site: str | None = None) -> str:
@@ -345,8 +689,8 @@ class Store:
         return ScanRecord(
             id=row.id,
             kind=row.kind,
-            targets=list(json.loads(row.targets_json)),
-            options=dict(json.loads(row.options_json)),
+            targets=_as_list(self._json(row.targets_json, f"scan {row.id}'s targets"), self.shown),
+            options=_as_dict(self._json(row.options_json, f"scan {row.id}'s options"), self.shown),
             site=site.name if site else None,
             status=row.status,
             started_at=row.started_at,
@@ -360,18 +704,18 @@ class Store:
         )
 
     def get_scan(self, scan_id: str) -> ScanRecord | None:
-        with self._session() as session:
+        with self._session(write=False) as session:
             row = session.get(ScanRow, scan_id)
             return None if row is None else self._scan_record(session, row)
 
     def scans(self) -> list[ScanRecord]:
         """All scans, oldest first."""
-        with self._session() as session:
+        with self._session(write=False) as session:
             rows = session.scalars(select(ScanRow).order_by(ScanRow.started_at, ScanRow.id)).all()
             return [self._scan_record(session, row) for row in rows]
 
     def latest_scan_id(self) -> str | None:
-        with self._session() as session:
+        with self._session(write=False) as session:
             return session.scalar(select(ScanRow.id).order_by(ScanRow.started_at.desc(), ScanRow.id.desc()).limit(1))
 
     def require_scan(self, scan_id: str) -> ScanRecord:
@@ -417,11 +761,10 @@ class Store:
     # ------------------------------------------------------------------ hosts and observations
     def _host_row(self, session: Session, scan_id: str, host: str) -> ScanHostRow:
         host = host[:255]
-        row = session.scalar(select(ScanHostRow).where(ScanHostRow.scan_id == scan_id, ScanHostRow.host == host))
-        if row is None:
-            row = ScanHostRow(scan_id=scan_id, host=host, done=False)
-            session.add(row)
-        return row
+        _insert_ignore(session, ScanHostRow, {"scan_id": scan_id, "host": host, "done": False}, ["scan_id", "host"])
+        return session.scalars(
+            select(ScanHostRow).where(ScanHostRow.scan_id == scan_id, ScanHostRow.host == host)
+        ).one()
 
     def add_observations(self, scan_id: str, host: str, observations: list[Observation]) -> None:
         with self._session() as session:
@@ -444,7 +787,7 @@ class Store:
                 )
 
     def observations(self, scan_id: str, host: str | None = None) -> list[Observation]:
-        with self._session() as session:
+        with self._session(write=False) as session:
             query = select(ObservationRow).where(ObservationRow.scan_id == scan_id)
             if host is not None:
                 query = query.where(ObservationRow.host == host)
@@ -465,7 +808,7 @@ class Store:
 
     def observation_digests(self, scan_id: str) -> dict[str, list[str]]:
         """host -> sha256 of every raw observation stored for it in this scan (as recorded at write time)."""
-        with self._session() as session:
+        with self._session(write=False) as session:
             rows = session.execute(
                 select(ObservationRow.host, ObservationRow.sha256)
                 .where(ObservationRow.scan_id == scan_id)
@@ -482,11 +825,10 @@ class Store:
         """For each sha256: True when a stored observation (of this scan and host, when given) still has
         bytes that hash to it. The bytes are re-hashed; the recorded `sha256` column only finds candidates.
         """
-        import hashlib
 
         wanted = set(digests)
         result = dict.fromkeys(wanted, False)
-        with self._session() as session:
+        with self._session(write=False) as session:
             for chunk_start in range(0, len(wanted), 500):
                 chunk = sorted(wanted)[chunk_start : chunk_start + 500]
                 query = select(ObservationRow.sha256, ObservationRow.data).where(ObservationRow.sha256.in_(chunk))
@@ -512,32 +854,29 @@ class Store:
         with self._session() as session:
             self._require_scan_row(session, scan_id)
             for start in range(0, len(hosts), 500):  # stay under SQLite's bound-parameter limit
-                chunk = [host[:255] for host in hosts[start : start + 500]]
-                existing = {
-                    row.host: row
-                    for row in session.scalars(
-                        select(ScanHostRow).where(ScanHostRow.scan_id == scan_id, ScanHostRow.host.in_(chunk))
-                    )
-                }
-                for host in chunk:
-                    row = existing.get(host)
-                    if row is None:
-                        row = ScanHostRow(scan_id=scan_id, host=host, done=False)
-                        session.add(row)
-                        existing[host] = row
-                    row.done, row.finished_at = True, now
+                chunk = list(dict.fromkeys(host[:255] for host in hosts[start : start + 500]))
+                _insert_ignore_many(
+                    session,
+                    ScanHostRow,
+                    [{"scan_id": scan_id, "host": host, "done": False} for host in chunk],
+                    ["scan_id", "host"],
+                )
+                session.execute(
+                    update(ScanHostRow)
+                    .where(ScanHostRow.scan_id == scan_id, ScanHostRow.host.in_(chunk))
+                    .values(done=True, finished_at=now)
+                )
 
     def done_hosts(self, scan_id: str) -> set[str]:
-        with self._session() as session:
+        with self._session(write=False) as session:
             return set(
                 session.scalars(select(ScanHostRow.host).where(ScanHostRow.scan_id == scan_id, ScanHostRow.done))
             )
 
     # ------------------------------------------------------------------ devices and identifications
     def _match_device(
-        self, session: Session, ident: Identification, scan_id: str, site_id: int | None, now: float
+        self, session: Session, seen: IdentityKey, scan_id: str, site_id: int | None, now: float
     ) -> DeviceRow:
-        seen = IdentityKey.of(ident.host[:255], ident.mac, _clip(ident.serial, 200))
         # A device already identified at another address in this scan is not merged with this host: two hosts
         # sharing a MAC in one scan is more often a router's MAC than one device with two addresses.
         same_site = DeviceRow.site_id.is_(None) if site_id is None else DeviceRow.site_id == site_id
@@ -574,10 +913,26 @@ class Store:
     ) -> None:
         """Store an identification (replacing an earlier one for the same host in this scan) and
         open, refresh or reopen the device's finding. `seen=False` (a re-identification of stored
-        observations) never reopens a finding marked replaced or removed: the device was not seen again."""
+        observations) never reopens a finding marked replaced or removed: the device was not seen again.
+
+        Safe with concurrent writers: the device is matched and created under a lock on its identifiers (the
+        SQLite write lock; PostgreSQL advisory locks), and a unique-constraint race that still slips through
+        (a finding, a site) is retried from the start, where the other writer's row is found and reused.
+        """
+        for attempt in range(1, IDENTIFY_ATTEMPTS + 1):
+            try:
+                self._add_identification(scan_id, ident, actor, seen)
+                return
+            except IntegrityError:
+                if attempt == IDENTIFY_ATTEMPTS:
+                    raise
+
+    def _add_identification(self, scan_id: str, ident: Identification, actor: str | None, seen: bool) -> None:
         now = time.time()
         with self._session() as session:
             scan = self._require_scan_row(session, scan_id)
+            identity = IdentityKey.of(ident.host[:255], ident.mac, _clip(ident.serial, 200))
+            _lock_identity(session, identity, scan.site_id)
             old = session.scalar(
                 select(IdentificationRow).where(
                     IdentificationRow.scan_id == scan_id, IdentificationRow.host == ident.host[:255]
@@ -586,7 +941,7 @@ class Store:
             if old is not None:
                 session.delete(old)
                 session.flush()
-            device = self._match_device(session, ident, scan_id, scan.site_id, now)
+            device = self._match_device(session, identity, scan_id, scan.site_id, now)
             session.add(
                 IdentificationRow(
                     scan_id=scan_id,
@@ -621,16 +976,17 @@ class Store:
         if finding is None:
             if ident.covered not in FINDING_COVERAGE:
                 return
-            finding = FindingRow(
-                device_id=device_id,
-                status="open",
-                first_scan_id=scan_id,
-                last_scan_id=scan_id,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(finding)
-            session.flush()
+            values = {
+                "device_id": device_id,
+                "status": "open",
+                "first_scan_id": scan_id,
+                "last_scan_id": scan_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            if not _insert_ignore(session, FindingRow, values, ["device_id"]):
+                raise IntegrityError("another writer opened this device's finding", None, Exception("retry"))
+            finding = session.scalars(select(FindingRow).where(FindingRow.device_id == device_id)).one()
             why = f"identified as {ident.vendor or 'unknown vendor'} (covered: {ident.covered})"
             session.add(
                 FindingHistoryRow(
@@ -655,23 +1011,23 @@ class Store:
             finding.status, finding.reason, finding.approver, finding.expires = "open", why, None, None
 
     def identifications(self, scan_id: str) -> list[Identification]:
-        with self._session() as session:
+        with self._session(write=False) as session:
             docs = session.scalars(
                 select(IdentificationRow.ident_json)
                 .where(IdentificationRow.scan_id == scan_id)
                 .order_by(IdentificationRow.id)
             ).all()
-        return [identification_from_json(json.loads(doc)) for doc in docs]
+        return [self._identification(doc) for doc in docs]
 
     def device_identifications(self, scan_id: str) -> list[tuple[int, Identification]]:
         """(device id, identification) for a scan, in the order they were added."""
-        with self._session() as session:
+        with self._session(write=False) as session:
             rows = session.execute(
                 select(IdentificationRow.device_id, IdentificationRow.ident_json)
                 .where(IdentificationRow.scan_id == scan_id)
                 .order_by(IdentificationRow.id)
             ).all()
-        return [(device_id, identification_from_json(json.loads(doc))) for device_id, doc in rows]
+        return [(device_id, self._identification(doc)) for device_id, doc in rows]
 
     # ------------------------------------------------------------------ findings
     def findings(self, where: FindingFilter | None = None, today: dt.date | None = None) -> list[FindingRecord]:
@@ -680,7 +1036,7 @@ class Store:
         flt = where or FindingFilter()
         flt.validate()
         network = flt.network()
-        with self._session() as session:
+        with self._session(write=False) as session:
             query = select(FindingRow).order_by(FindingRow.id)
             if flt.ids:
                 query = query.where(FindingRow.id.in_(flt.ids))
@@ -724,7 +1080,7 @@ class Store:
                     first_scan_id=finding.first_scan_id,
                     last_scan_id=finding.last_scan_id,
                     site=site_of_scan.get(scan_id),
-                    identification=identification_from_json(json.loads(doc)),
+                    identification=self._identification(doc),
                     tags=tuple(tags_of_device.get(finding.device_id, ())),
                     created_at=finding.created_at,
                     updated_at=finding.updated_at,
@@ -766,6 +1122,7 @@ class Store:
                 raise InputError(f"a waiver must expire after today ({day.isoformat()}), not {expiry.isoformat()}")
         elif expiry is not None or approver is not None:
             raise InputError("--approver and --expires only apply to status waived")
+        _check_ids(finding_ids)
         now = time.time()
         changed: list[int] = []
         with self._session() as session:
@@ -823,7 +1180,10 @@ class Store:
 
     def history(self, finding_ids: Iterable[int] | None = None) -> list[HistoryEntry]:
         """Status changes, oldest first (all findings when `finding_ids` is None)."""
-        with self._session() as session:
+        if finding_ids is not None:
+            finding_ids = list(finding_ids)
+            _check_ids(finding_ids)
+        with self._session(write=False) as session:
             query = select(FindingHistoryRow).order_by(FindingHistoryRow.changed_at, FindingHistoryRow.id)
             if finding_ids is not None:
                 query = query.where(FindingHistoryRow.finding_id.in_(list(finding_ids)))

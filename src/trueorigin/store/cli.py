@@ -13,6 +13,7 @@ from trueorigin.errors import InputError
 from trueorigin.safetext import json_text
 from trueorigin.store.api import (
     REMEDIATION_STATUSES,
+    VERIFY_ON_READ,
     FindingFilter,
     FindingRecord,
     Store,
@@ -54,7 +55,7 @@ def resolve_scan_ref(store: Store, ref: str) -> str:
 
 def scans_command(db: str | None = DbOption, as_json: bool = JsonOption) -> None:
     """List the scans in the store, oldest first."""
-    with open_store(db) as store:
+    with open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         records = store.scans()
         if as_json:
             typer.echo(json_text([as_mapping(r) for r in records], indent=2))
@@ -84,7 +85,7 @@ def diff_command(
 ) -> None:
     """What appeared, disappeared, changed firmware or status between two scans (devices matched by MAC,
     serial, then address)."""
-    with open_store(db) as store:
+    with open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         result = diff_scans(store, resolve_scan_ref(store, scan_a), resolve_scan_ref(store, scan_b))
         print_diff(result, as_json)
 
@@ -184,7 +185,7 @@ def findings_list(
 ) -> None:
     """List findings (covered or under-review devices) with their remediation status."""
     today = dt.date.today()
-    with open_store(db) as store:
+    with open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         scan_id = resolve_scan_ref(store, scan) if scan else None
         records = store.findings(_filter(site, vendor, brand, subnet, covered, status, scan_id, None, tag), today)
         if as_json:
@@ -214,7 +215,7 @@ def findings_set(
 ) -> None:
     """Set the remediation status of findings in bulk, by id or by filter; every change is recorded."""
     selectors = (ids, site, vendor, brand, subnet, covered, current, scan, tag)
-    with open_store(db) as store:
+    with open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         if not any(selectors):
             raise InputError("name finding ids or at least one filter (--site, --vendor, ...)")
         scan_id = resolve_scan_ref(store, scan) if scan else None
@@ -237,7 +238,7 @@ def findings_history(
     as_json: bool = JsonOption,
 ) -> None:
     """Every status change: who, when, from, to, why."""
-    with open_store(db) as store:
+    with open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         entries = store.history(ids or None)
         if as_json:
             typer.echo(json_text([e.to_json() for e in entries], indent=2))
@@ -266,7 +267,7 @@ def findings_tag(
     db: str | None = DbOption,
 ) -> None:
     """Tag the devices behind findings (tags are kept across scans and usable as --tag filters)."""
-    with open_store(db) as store:
+    with open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         if not tag.strip():
             raise InputError("the tag must not be empty")
         selected = store.findings(FindingFilter(ids=tuple(ids)))
@@ -280,7 +281,7 @@ def findings_tag(
 
 def findings_expire(db: str | None = DbOption) -> None:
     """Reopen findings whose waiver has expired (recorded in the history)."""
-    with open_store(db) as store:
+    with open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         expired = store.expire_waivers()
         _out().print(f"{len(expired)} waiver(s) expired: {', '.join(map(str, expired)) or '-'}")
 

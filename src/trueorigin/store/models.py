@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -95,10 +96,30 @@ class DeviceRow(Base):
     """A physical device followed across scans (matched by MAC, then serial, then address within a site)."""
 
     __tablename__ = "devices"
+    # A device without MAC or serial is its address within its site: at most one such device per address
+    # (migration 0002; what concurrent writers race on is refused by the database, not only by the lock).
+    __table_args__ = (
+        Index(
+            "uq_devices_address_keyless_no_site",
+            "address",
+            unique=True,
+            sqlite_where=text("site_id IS NULL AND mac IS NULL AND serial IS NULL"),
+            postgresql_where=text("site_id IS NULL AND mac IS NULL AND serial IS NULL"),
+        ),
+        Index(
+            "uq_devices_site_id_address_keyless",
+            "site_id",
+            "address",
+            unique=True,
+            sqlite_where=text("site_id IS NOT NULL AND mac IS NULL AND serial IS NULL"),
+            postgresql_where=text("site_id IS NOT NULL AND mac IS NULL AND serial IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mac: Mapped[str | None] = mapped_column(String(17), nullable=True, index=True)
     serial: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
-    address: Mapped[str] = mapped_column(String(255), index=True)  # matched per host: see migration 0013
+    # Matched per host: indexed by migration 0013_devices_address_index.
+    address: Mapped[str] = mapped_column(String(255), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), nullable=True)
     first_seen: Mapped[float] = mapped_column(Float)
     last_seen: Mapped[float] = mapped_column(Float)

@@ -2,7 +2,7 @@
 version, and the scan a re-identification was made from.
 
 Revision ID: 0012_scan_versions
-Revises: 0002_devices_address_index
+Revises: 0001_initial
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_scan_versions"
-down_revision = "0002_devices_address_index"
+down_revision = "0001_initial"
 branch_labels = None
 depends_on = None
 
