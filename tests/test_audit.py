@@ -210,14 +210,19 @@ def test_reidentify_of_a_scan_without_observations_is_bad_input(db: str) -> None
 
 
 @pytest.mark.parametrize(
-    ("day", "covered"),
+    ("day", "with_dhip", "covered"),
     [
-        pytest.param("2024-06-01", "yes", id="while-dahua-owned-it"),
-        pytest.param("2025-06-01", "review", id="after-the-sale"),
+        pytest.param("2024-06-01", False, "yes", id="while-dahua-owned-it"),
+        pytest.param("2025-06-01", False, "review", id="after-the-sale"),
+        # Dahua's own discovery answer is strong firmware lineage: "yes" whatever the brand (docs/relabels.md).
+        pytest.param("2025-06-01", True, "yes", id="after-the-sale-dahua-lineage"),
     ],
 )
-def test_offline_identify_decides_on_the_time_the_lines_carry(tmp_path: Path, day: str, covered: str) -> None:
-    lines = [obs.to_json() | {"time": _epoch(day)} for obs in _imou(0.0)]
+def test_offline_identify_decides_on_the_time_the_lines_carry(
+    tmp_path: Path, day: str, with_dhip: bool, covered: str
+) -> None:
+    observations = [o for o in _imou(0.0) if with_dhip or o.protocol != "dhip"]
+    lines = [obs.to_json() | {"time": _epoch(day)} for obs in observations]
     path = tmp_path / "imou.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     result = CliRunner().invoke(app, ["identify", str(path), "--json"])
