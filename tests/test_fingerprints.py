@@ -349,6 +349,7 @@ def test_loader_rejects_a_file_that_is_not_a_list(tmp_path: Path) -> None:
 
 @pytest.fixture(name="cli")
 def _cli() -> typer.Typer:
+    import trueorigin.cli  # noqa: F401 - wraps every area's commands in the one error-to-exit-code mapping
     from trueorigin.fingerprints.cli import register
 
     app = typer.Typer()
