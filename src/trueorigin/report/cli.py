@@ -1,24 +1,36 @@
-"""`trueorigin report [--scan ID] [--db URL] --format html|pdf|csv|json --out PATH` and `trueorigin report verify`."""
+"""`trueorigin report --format FMT --out PATH`, `trueorigin report verify`, and `trueorigin far ...` (contract and
+supplier data, report dates and deadlines for FAR 52.204-25(d))."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from trueorigin.errors import InputError
 from trueorigin.report.data import build_report
-from trueorigin.report.render import RENDERERS, renderer_for
+from trueorigin.report.far import far_status
+from trueorigin.report.render import RENDERERS, Detail, RenderOptions, renderer_for, write_report
 from trueorigin.report.verify import verify_report
 from trueorigin.store.api import open_store
 from trueorigin.store.cli import DB_HELP, cli_errors, resolve_scan_ref
+from trueorigin.store.compliance import ComplianceStore
+
+FORMAT_HELP = (
+    "html, pdf (summary first, evidence in an appendix), csv, json, far (FAR 52.204-25(d) report per covered "
+    "finding, PDF), far-csv, oscal (assessment results JSON), netbox (device import CSV), snipeit (asset import CSV)."
+)
 
 report_app = typer.Typer(
-    help="Write the compliance report (html, pdf, csv, json) for a scan, or verify one later.",
+    help="Write the compliance report or an export (" + ", ".join(RENDERERS) + ") for a scan, or verify one later.",
     invoke_without_command=True,
 )
+far_app = typer.Typer(help="FAR 52.204-25(d): contract and supplier data, report dates, deadlines.")
 
 
 @report_app.callback()
@@ -26,25 +38,40 @@ def report_command(
     ctx: typer.Context,
     scan: str | None = typer.Option(None, "--scan", help="Scan id, prefix or `latest` (default: latest)."),
     db: str | None = typer.Option(None, "--db", envvar="TRUEORIGIN_DB", help=DB_HELP),
-    fmt: str = typer.Option("html", "--format", "-f", help="One of: " + ", ".join(RENDERERS) + "."),
+    fmt: str = typer.Option("html", "--format", "-f", help=FORMAT_HELP),
     out: Path | None = typer.Option(None, "--out", "-o", help="File to write."),
+    detail: str = typer.Option("summary", "--detail", help="summary (default) or full: every evidence chain inline."),
+    finding: list[int] = typer.Option([], "--finding", help="far / far-csv: only this finding (repeatable)."),
+    evidence_url: str = typer.Option(
+        "report.html#evidence-{finding_id}",
+        "--evidence-url",
+        help="netbox / snipeit: link to a device's evidence; {finding_id} and {host} are filled in.",
+    ),
 ) -> None:
-    """Write the compliance report for a scan."""
+    """Write the compliance report (or an export) for a scan."""
     if ctx.invoked_subcommand is not None:
         return
     with cli_errors():
         renderer = renderer_for(fmt)
+        if detail not in ("summary", "full"):
+            raise InputError(f"--detail must be summary or full, not {detail!r}")
         if out is None:
-            raise InputError("--out PATH is required (e.g. --out report.html)")
+            raise InputError(f"--out PATH is required (e.g. --out report{renderer.suffix})")
         if not out.parent.exists():
             raise InputError(f"directory does not exist: {out.parent}")
+        if "{" in evidence_url.replace("{finding_id}", "").replace("{host}", ""):
+            raise InputError("--evidence-url may only use {finding_id} and {host}")
+        level: Detail = "full" if detail == "full" else "summary"
+        options = RenderOptions(detail=level, finding_ids=tuple(finding), evidence_url=evidence_url)
         with open_store(db) as store:
             scan_id = resolve_scan_ref(store, scan) if scan else None
             data = build_report(store, scan_id)
-        renderer.render(data, out)
+        write_report(data, renderer.format, out, options)
+        overdue = sum(1 for s in data.far.values() if s.overdue)
         Console().print(
             f"wrote {out} ({renderer.format}): {len(data.covered_devices)} covered device(s), "
-            f"{len(data.review_devices)} to review; scan {data.scan.id}; knowledge base {data.kb_version}"
+            f"{len(data.review_devices)} to review, {overdue} FAR report(s) overdue; scan {data.scan.id}; "
+            f"knowledge base {data.kb_version}"
         )
 
 
@@ -71,6 +98,103 @@ def verify_command(
         raise typer.Exit(1)
 
 
+def _date(value: str | None, what: str) -> dt.date | None:
+    if value is None:
+        return None
+    if value == "today":
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"{what} must be a date like 2027-01-31 (or `today`), not {value!r}") from exc
+
+
+@far_app.command("contract")
+def contract_command(
+    ids: list[int] = typer.Argument(None, help="Finding ids (or give --site)."),
+    site: str | None = typer.Option(None, "--site", help="Attach to a site: all its findings inherit the data."),
+    contract_number: str | None = typer.Option(None, "--contract-number"),
+    order_numbers: str | None = typer.Option(None, "--order", help="Order number(s), if applicable."),
+    supplier_name: str | None = typer.Option(None, "--supplier-name"),
+    supplier_uei: str | None = typer.Option(None, "--uei", help="Supplier unique entity identifier (12 characters)."),
+    supplier_cage: str | None = typer.Option(None, "--cage", help="Supplier CAGE code (5 characters)."),
+    item_description: str | None = typer.Option(None, "--item-description"),
+    mitigation: str | None = typer.Option(None, "--mitigation", help="Mitigation undertaken or recommended."),
+    further_mitigation: str | None = typer.Option(None, "--further-mitigation"),
+    prevention: str | None = typer.Option(None, "--prevention", help="Efforts to prevent use, now and in future."),
+    clear: list[str] = typer.Option([], "--clear", help="Empty this field (e.g. supplier_cage); repeatable."),
+    by: str = typer.Option("cli", "--by", help="Who records this."),
+    db: str | None = typer.Option(None, "--db", envvar="TRUEORIGIN_DB", help=DB_HELP),
+) -> None:
+    """Attach contract and supplier data to a site or to findings (a finding's own values win over its site's)."""
+    values = {
+        "contract_number": contract_number,
+        "order_numbers": order_numbers,
+        "supplier_name": supplier_name,
+        "supplier_uei": supplier_uei,
+        "supplier_cage": supplier_cage,
+        "item_description": item_description,
+        "mitigation": mitigation,
+        "further_mitigation": further_mitigation,
+        "prevention": prevention,
+    }
+    with cli_errors(), open_store(db) as store:
+        if all(v is None for v in values.values()) and not clear:
+            raise InputError("nothing to set: give at least one field option (see --help)")
+        count = ComplianceStore(store).set_contract(values, site=site, finding_ids=ids or (), actor=by, clear=clear)
+    Console().print(f"contract data set on {'site ' + site if site else str(count) + ' finding(s)'}")
+
+
+@far_app.command("sent")
+def sent_command(
+    ids: list[int] = typer.Argument(..., help="Finding ids."),
+    initial: str | None = typer.Option(None, "--initial", help="Day the (d)(2)(i) report was sent (or `today`)."),
+    further: str | None = typer.Option(None, "--further", help="Day the (d)(2)(ii) report was sent (or `today`)."),
+    identified: str | None = typer.Option(
+        None, "--identified", help="Day the equipment was identified (default: the day the finding was opened)."
+    ),
+    by: str = typer.Option("cli", "--by", help="Who records this."),
+    db: str | None = typer.Option(None, "--db", envvar="TRUEORIGIN_DB", help=DB_HELP),
+) -> None:
+    """Record when reports were sent (and, if needed, when the equipment was identified)."""
+    with cli_errors(), open_store(db) as store:
+        dates = [_date(initial, "--initial"), _date(further, "--further"), _date(identified, "--identified")]
+        if all(d is None for d in dates):
+            raise InputError("give --initial, --further or --identified")
+        far_status(store, finding_ids=ids)  # refuses ids that are not covered findings
+        ComplianceStore(store).set_far_dates(
+            ids, initial_sent_on=dates[0], further_sent_on=dates[1], identified_on=dates[2], actor=by
+        )
+    Console().print(f"recorded for {len(ids)} finding(s)")
+
+
+@far_app.command("status")
+def status_command(
+    overdue_only: bool = typer.Option(False, "--overdue", help="Only findings with an overdue report."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    db: str | None = typer.Option(None, "--db", envvar="TRUEORIGIN_DB", help=DB_HELP),
+) -> None:
+    """The FAR 52.204-25(d) deadlines of every covered finding."""
+    with cli_errors(), open_store(db) as store:
+        states = [s for s in far_status(store) if s.overdue or not overdue_only]
+    if as_json:
+        typer.echo(json.dumps([s.to_json() for s in states], indent=2))
+        return
+    table = Table("finding", "identified", "state", "contract", "missing")
+    for s in states:
+        state = Text(("OVERDUE: " if s.overdue else "") + s.state, style="red" if s.overdue else "")
+        # Text(), not markup: contract fields are typed by users and must print as they are.
+        table.add_row(
+            str(s.finding_id),
+            s.identified_on.isoformat(),
+            state,
+            Text(s.contract.contract_number or "—"),
+            Text("; ".join(s.missing) or "—"),
+        )
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
     app.add_typer(report_app, name="report")
+    app.add_typer(far_app, name="far")
