@@ -26,6 +26,7 @@ from trueorigin.report.data import ReportData, build_report
 from trueorigin.store.api import REMEDIATION_STATUSES, Store, iso_time
 
 Detail = Literal["summary", "full"]
+SUMMARY_VALUE_LIMIT = 100  # characters of an observed value shown in the summary report's evidence appendix
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,8 @@ def render_html(data: ReportData, detail: Detail = "summary") -> str:
         ],
         far_overdue=sum(1 for s in data.far.values() if s.overdue),
         shared=claims,
+        VALUE_LIMIT=SUMMARY_VALUE_LIMIT,
+        STEPS_PER_ROW=3,
         claim_key=lambda step: claim_keys.get((step.rule or "", step.claim), ""),
         far_rule=far_rule,
         progress_chart=stacked_chart(
