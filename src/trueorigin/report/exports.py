@@ -13,8 +13,8 @@ from typing import Any
 
 from trueorigin.model import Identification
 from trueorigin.report.csvsafe import csv_bytes
-from trueorigin.report.data import ReportData, ReportDevice, is_relabeled
-from trueorigin.report.far import FarStatus
+from trueorigin.report.data import ReportData, ReportDevice
+from trueorigin.report.far import FarStatus, item_description
 from trueorigin.report.render import RenderOptions, _environment, html_to_pdf, manifest_document, script_safe_json
 from trueorigin.store.api import iso_time
 
@@ -44,15 +44,6 @@ def _far_selection(data: ReportData, options: RenderOptions) -> list[FarStatus]:
 
 def _device_of(data: ReportData) -> dict[int, ReportDevice]:
     return {d.finding_id: d for d in data.devices}
-
-
-def item_description(ident: Identification) -> str:
-    """What the equipment is, in the words of the report, when the user gave no description of their own."""
-    what = ident.kind or "network device"
-    made = f"{what} made by {ident.vendor or 'an unidentified maker'}"
-    if ident.brand and is_relabeled(ident):
-        made += f", sold under the brand {ident.brand}"
-    return made + (f", model {ident.model}" if ident.model else "")
 
 
 def far_rows(data: ReportData, options: RenderOptions) -> list[dict[str, Any]]:
@@ -97,7 +88,7 @@ def far_rows(data: ReportData, options: RenderOptions) -> list[dict[str, Any]]:
                 "serial": ident.serial,
                 "firmware": ident.firmware,
                 "remediation_status": device.status if device else None,
-                "observation_sha256": list(device.observation_sha256) if device else [],
+                "observation_sha256": list(dict.fromkeys(device.observation_sha256)) if device else [],
                 "scan_id": data.scan.id,
                 "tool_version": data.tool_version,
                 "kb_version": data.kb_version,

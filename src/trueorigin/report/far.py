@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from trueorigin.knowledge.compliance import ReportingClause
+from trueorigin.model import Identification
 from trueorigin.store.api import FindingFilter, FindingRecord, Store
 from trueorigin.store.compliance import ComplianceStore, ContractData, FarDates
 
@@ -172,9 +173,21 @@ def far_clause(kb: Any = None) -> ReportingClause:
     return clause  # type: ignore[no-any-return]
 
 
+def item_description(ident: Identification) -> str:
+    """What the equipment is, in the report's words, when the user gave no description of their own."""
+    made = f"{ident.kind or 'network device'} made by {ident.vendor or 'an unidentified maker'}"
+    if ident.brand and ident.vendor and ident.brand.casefold() != ident.vendor.casefold():
+        made += f", sold under the brand {ident.brand}"
+    return made + (f", model {ident.model}" if ident.model else "")
+
+
 def _field_value(field_id: str, finding: FindingRecord, contract: ContractData) -> str | None:
     ident = finding.identification
-    derived = {"brand": ident.brand or ident.vendor, "model_number": ident.model}
+    derived = {
+        "brand": ident.brand or ident.vendor,
+        "model_number": ident.model,
+        "item_description": contract.item_description or item_description(ident),
+    }
     if field_id in derived:
         return derived[field_id]
     return getattr(contract, field_id, None)
