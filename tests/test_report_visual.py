@@ -5,7 +5,6 @@ rows), no box is wider than the page, the images are not blank. The PNGs are kep
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -13,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from needs import missing, require_tool
+from store_samples import sample_identifications
 from test_report import FakeKnowledgeBase, fill_store
-from test_store_samples import sample_identifications
 from trueorigin.model import Evidence, Source
 from trueorigin.report import build_report, render_html
 from trueorigin.report.render import Detail
@@ -48,7 +48,10 @@ def _html(tmp_path: Path, extra_devices: int, hostile_lengths: bool = False, det
 
 
 def _weasy() -> object:
-    weasyprint = pytest.importorskip("weasyprint", reason="WeasyPrint is not installed (pip install weasyprint)")
+    try:
+        import weasyprint
+    except ImportError:
+        missing("WeasyPrint is not installed (pip install -e '.[pdf]')")
     return weasyprint
 
 
@@ -98,8 +101,7 @@ def test_long_unbreakable_values_wrap_inside_the_page(tmp_path: Path) -> None:
 
 
 def test_pdf_pages_render_to_non_blank_images(large_document: Any) -> None:
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm not found (apt-get install -y poppler-utils)")
+    require_tool("pdftoppm", install="apt-get install -y poppler-utils")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pdf = ARTIFACTS / "report-large.pdf"
     large_document.write_pdf(str(pdf))
@@ -126,8 +128,8 @@ def _page_text(pdf: Path, page: int) -> str:
 def test_summary_first_then_a_short_appendix(tmp_path_factory: pytest.TempPathFactory, large_document: Any) -> None:
     """36 covered devices: the answer on page 1, the device list within 6 pages, everything within 20; the full
     detail keeps the old verbosity (many more pages)."""
-    if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
-        pytest.skip("poppler-utils not found (apt-get install -y poppler-utils)")
+    require_tool("pdftoppm", install="apt-get install -y poppler-utils")
+    require_tool("pdftotext", install="apt-get install -y poppler-utils")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pdf = ARTIFACTS / "report-summary.pdf"
     large_document.write_pdf(str(pdf))
@@ -158,9 +160,7 @@ def test_summary_first_then_a_short_appendix(tmp_path_factory: pytest.TempPathFa
 
 
 def test_html_screenshot_is_not_blank(tmp_path: Path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium not found (apt-get install -y chromium)")
+    chromium = require_tool("chromium", "chromium-browser", install="apt-get install -y chromium")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = ARTIFACTS / "report.html"
     page.write_text(_html(tmp_path, 8), encoding="utf-8")

@@ -12,13 +12,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from trueorigin.errors import InputError
+from trueorigin.errors import EXIT_CHECK_FAILED, InputError
 from trueorigin.report.data import build_report
 from trueorigin.report.far import far_status
 from trueorigin.report.render import RENDERERS, Detail, RenderOptions, renderer_for, write_report
 from trueorigin.report.verify import verify_report
 from trueorigin.store.api import open_store
-from trueorigin.store.cli import DB_HELP, cli_errors, resolve_scan_ref
+from trueorigin.store.cli import DB_HELP, resolve_scan_ref
 from trueorigin.store.compliance import ComplianceStore
 
 FORMAT_HELP = (
@@ -51,28 +51,27 @@ def report_command(
     """Write the compliance report (or an export) for a scan."""
     if ctx.invoked_subcommand is not None:
         return
-    with cli_errors():
-        renderer = renderer_for(fmt)
-        if detail not in ("summary", "full"):
-            raise InputError(f"--detail must be summary or full, not {detail!r}")
-        if out is None:
-            raise InputError(f"--out PATH is required (e.g. --out report{renderer.suffix})")
-        if not out.parent.exists():
-            raise InputError(f"directory does not exist: {out.parent}")
-        if "{" in evidence_url.replace("{finding_id}", "").replace("{host}", ""):
-            raise InputError("--evidence-url may only use {finding_id} and {host}")
-        level: Detail = "full" if detail == "full" else "summary"
-        options = RenderOptions(detail=level, finding_ids=tuple(finding), evidence_url=evidence_url)
-        with open_store(db) as store:
-            scan_id = resolve_scan_ref(store, scan) if scan else None
-            data = build_report(store, scan_id)
-        write_report(data, renderer.format, out, options)
-        overdue = sum(1 for s in data.far.values() if s.overdue)
-        Console().print(
-            f"wrote {out} ({renderer.format}): {len(data.covered_devices)} covered device(s), "
-            f"{len(data.review_devices)} to review, {overdue} FAR report(s) overdue; scan {data.scan.id}; "
-            f"knowledge base {data.kb_version}"
-        )
+    renderer = renderer_for(fmt)
+    if detail not in ("summary", "full"):
+        raise InputError(f"--detail must be summary or full, not {detail!r}")
+    if out is None:
+        raise InputError(f"--out PATH is required (e.g. --out report{renderer.suffix})")
+    if not out.parent.exists():
+        raise InputError(f"directory does not exist: {out.parent}")
+    if "{" in evidence_url.replace("{finding_id}", "").replace("{host}", ""):
+        raise InputError("--evidence-url may only use {finding_id} and {host}")
+    level: Detail = "full" if detail == "full" else "summary"
+    options = RenderOptions(detail=level, finding_ids=tuple(finding), evidence_url=evidence_url)
+    with open_store(db) as store:
+        scan_id = resolve_scan_ref(store, scan) if scan else None
+        data = build_report(store, scan_id)
+    write_report(data, renderer.format, out, options)
+    overdue = sum(1 for s in data.far.values() if s.overdue)
+    Console().print(
+        f"wrote {out} ({renderer.format}): {len(data.covered_devices)} covered device(s), "
+        f"{len(data.review_devices)} to review, {overdue} FAR report(s) overdue; scan {data.scan.id}; "
+        f"knowledge base {data.kb_version}; fingerprints {data.fingerprint_version}"
+    )
 
 
 @report_app.command("verify")
@@ -82,7 +81,7 @@ def verify_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Check that the report's evidence manifest is intact and every raw answer it lists is unaltered."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         result = verify_report(report, store)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
@@ -95,7 +94,7 @@ def verify_command(
             console.print(f"  finding {failure['finding_id']} {failure['host']}: {failure['sha256']}")
         console.print("[green]VERIFIED[/green]" if result.ok else "[red]VERIFICATION FAILED[/red]")
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def _date(value: str | None, what: str) -> dt.date | None:
@@ -138,7 +137,7 @@ def contract_command(
         "further_mitigation": further_mitigation,
         "prevention": prevention,
     }
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         if all(v is None for v in values.values()) and not clear:
             raise InputError("nothing to set: give at least one field option (see --help)")
         count = ComplianceStore(store).set_contract(values, site=site, finding_ids=ids or (), actor=by, clear=clear)
@@ -157,7 +156,7 @@ def sent_command(
     db: str | None = typer.Option(None, "--db", envvar="TRUEORIGIN_DB", help=DB_HELP),
 ) -> None:
     """Record when reports were sent (and, if needed, when the equipment was identified)."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         dates = [_date(initial, "--initial"), _date(further, "--further"), _date(identified, "--identified")]
         if all(d is None for d in dates):
             raise InputError("give --initial, --further or --identified")
@@ -175,7 +174,7 @@ def status_command(
     db: str | None = typer.Option(None, "--db", envvar="TRUEORIGIN_DB", help=DB_HELP),
 ) -> None:
     """The FAR 52.204-25(d) deadlines of every covered finding."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         states = [s for s in far_status(store) if s.overdue or not overdue_only]
     if as_json:
         typer.echo(json.dumps([s.to_json() for s in states], indent=2))

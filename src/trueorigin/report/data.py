@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trueorigin import __version__
+from trueorigin import __version__, fingerprints
 from trueorigin.errors import InputError
 from trueorigin.knowledge.compliance import ComplianceData, ReportingClause
 from trueorigin.model import Identification, Source
@@ -163,6 +163,7 @@ class ReportData:
     tool_version: str
     kb_version: str
     kb_data_dates: dict[str, str]
+    fingerprint_version: str
     scan: ScanRecord
     identified: int  # hosts identified in the scan (covered or not)
     devices: list[ReportDevice]
@@ -171,7 +172,6 @@ class ReportData:
     progress: list[ProgressPoint]
     limits: tuple[str, ...] = LIMITS
     manifest: dict[str, Any] = field(default_factory=dict)
-    fingerprint_version: str = UNKNOWN
     far: dict[int, FarStatus] = field(default_factory=dict)  # FAR 52.204-25(d) state per covered finding
     far_clause: ReportingClause | None = None
     today: str = ""
@@ -286,6 +286,7 @@ class ReportData:
             "tool_version": self.tool_version,
             "kb_version": self.kb_version,
             "kb_data_dates": self.kb_data_dates,
+            "fingerprint_version": self.fingerprint_version,
             "scan": {
                 "id": scan.id,
                 "kind": scan.kind,
@@ -295,6 +296,9 @@ class ReportData:
                 "finished_at": iso_time(scan.finished_at),
                 "targets": scan.targets,
                 "kb_version": scan.kb_version,
+                "fingerprint_version": scan.fingerprint_version,
+                "tool_version": scan.tool_version,
+                "source_scan": scan.source_scan,
             },
             "summary": self.summary_json(),
             "devices": [d.to_json() for d in self.devices],
@@ -302,7 +306,6 @@ class ReportData:
             "known_exploited_cves": [c.to_json() for c in self.cves],
             "remediation_progress": [p.to_json() for p in self.progress],
             "limits": list(self.limits),
-            "fingerprint_version": self.fingerprint_version,
             "audited": self.audited,
             "far_52_204_25": [self.far[k].to_json() for k in sorted(self.far)],
             "bibliography": [s.to_json() for s in self.bibliography],
@@ -470,7 +473,7 @@ def build_report(store: Store, scan_id: str | None = None, today: dt.date | None
     ]
     kb_version = str(getattr(knowledge, "version", "unavailable")) if knowledge is not None else "unavailable"
     dates = getattr(knowledge, "data_dates", {}) if knowledge is not None else {}
-    fingerprint_version = _fingerprint_version(scan)
+    fingerprint_version = fingerprints.data_version()
     clause, far = _far(store, knowledge, scan.id, day)
     manifest = {
         "format": MANIFEST_FORMAT,
@@ -479,6 +482,11 @@ def build_report(store: Store, scan_id: str | None = None, today: dt.date | None
         "kb_version": kb_version,
         "tool_version": __version__,
         "fingerprint_version": fingerprint_version,
+        "scan_versions": {
+            "tool": scan.tool_version or UNKNOWN,
+            "knowledge": scan.kb_version or UNKNOWN,
+            "fingerprints": scan.fingerprint_version or UNKNOWN,
+        },
         "findings": [
             {
                 "finding_id": d.finding_id,
@@ -516,12 +524,6 @@ def build_report(store: Store, scan_id: str | None = None, today: dt.date | None
 def _compliance_data(kb: Any | None) -> ComplianceData | None:
     data = getattr(getattr(kb, "raw", None), "compliance", None)
     return data if isinstance(data, ComplianceData) else None
-
-
-def _fingerprint_version(scan: ScanRecord) -> str:
-    """The fingerprint-data version the scan recorded (audit/ writes it), or "unknown" for older scans."""
-    value = getattr(scan, "fingerprint_version", None) or scan.options.get("fingerprint_version")
-    return str(value) if value else UNKNOWN
 
 
 def _far(

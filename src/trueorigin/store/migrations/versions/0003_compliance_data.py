@@ -1,7 +1,7 @@
 """Compliance data: contract and supplier data for FAR 52.204-25(d) reports, and the dates of its deadlines.
 
 Revision ID: 0003_compliance_data
-Revises: 0001_initial
+Revises: 0012_scan_versions
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_compliance_data"
-down_revision = "0001_initial"
+down_revision = "0012_scan_versions"
 branch_labels = None
 depends_on = None
 
