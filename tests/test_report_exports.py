@@ -19,7 +19,15 @@ from trueorigin.cli import app
 from trueorigin.errors import InputError
 from trueorigin.knowledge import load
 from trueorigin.knowledge.compliance import read_compliance
-from trueorigin.report import RenderOptions, build_report, far_status, render, verify_report, write_report
+from trueorigin.report import (
+    RenderOptions,
+    build_report,
+    far_status,
+    render,
+    render_html,
+    verify_report,
+    write_report,
+)
 from trueorigin.report.csvsafe import csv_bytes, safe_cell
 from trueorigin.report.exports import FAR_CSV_COLUMNS, NETBOX_COLUMNS, SNIPEIT_COLUMNS, far_html
 from trueorigin.report.far import add_business_days, business_days_between, federal_holidays
@@ -291,3 +299,21 @@ def test_compliance_kb_is_strict() -> None:
     assert clause is not None
     assert [d.business_days for d in clause.deadlines] == [1, 10]
     assert "Within one business day" in clause.clause and clause.sources
+
+
+def test_far_and_summary_html_escape_hostile_text(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'hostile.db'}"
+    hostile = replace(
+        sample_identifications()[0], brand="<script>alert(1)</script>", model="</td><img src=x onerror=1>"
+    )
+    with open_store(url) as store:
+        scan_id = store.create_scan("network", ["198.18.0.0/24"], {}, site="hq")
+        store.add_identification(scan_id, hostile)
+        store.finish_scan(scan_id)
+        ComplianceStore(store).set_contract({"supplier_name": "<b>Acme</b>", "mitigation": "a & b"}, site="hq")
+        data = build_report(store)
+    for html in (far_html(data, RenderOptions()), render_html(data), render_html(data, "full")):
+        assert "<script>alert" not in html and "<img src=x" not in html and "<b>Acme" not in html
+        assert html.count("</script>") == 1  # the manifest's own
+    far = far_html(data, RenderOptions())
+    assert "&lt;b&gt;Acme&lt;/b&gt;" in far and "a &amp; b" in far

@@ -185,3 +185,28 @@ def test_html_screenshot_is_not_blank(tmp_path: Path) -> None:
     )
     assert shot.exists()
     assert _non_white_fraction(shot) > 0.02
+
+
+def test_far_report_one_page_per_finding(tmp_path: Path) -> None:
+    """The FAR 52.204-25(d) report: one page per covered finding, then the clause; nothing off the page."""
+    require_tool("pdftoppm", install="apt-get install -y poppler-utils")
+    weasyprint = _weasy()
+    from trueorigin.report.exports import far_html
+    from trueorigin.report.render import RenderOptions
+
+    with open_store(f"sqlite:///{tmp_path / 'far.db'}") as store:
+        fill_store(store)
+        data = build_report(store)  # the real knowledge base: it holds the clause
+    document = weasyprint.HTML(string=far_html(data, RenderOptions())).render()  # type: ignore[attr-defined]
+    assert _overflowing_boxes(document) == []
+    assert len(document.pages) == len(data.far) + 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pdf = ARTIFACTS / "far.pdf"
+    document.write_pdf(str(pdf))
+    for old in ARTIFACTS.glob("far-page-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(ARTIFACTS / "far-page")], check=True, timeout=120)
+    pages = sorted(ARTIFACTS.glob("far-page-*.png"))
+    assert len(pages) == len(document.pages)
+    assert all(_non_white_fraction(page) > 0.01 for page in pages)
+    assert "52.204-25(d)" in _page_text(pdf, 1) and "Contract number" in _page_text(pdf, 1)
