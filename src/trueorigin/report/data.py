@@ -28,9 +28,11 @@ UNKNOWN = "unknown"
 # How the scan's observations were gathered, in the report's words.
 SOURCE_KINDS: dict[str, str] = {
     "network": "network audit (active probes)",
-    "passive": "passive audit (captures, nmap XML, asset exports)",
+    "passive": "passive audit (packet captures)",
+    "import-nmap": "import of an nmap XML scan",
+    "import-csv": "import of an asset export (CSV)",
+    "reidentify": "re-identification of stored answers",
     "screen": "inventory screening",
-    "inventory": "inventory screening",
 }
 MAX_PROGRESS_SCANS = 12  # the remediation chart shows the most recent scans only, to stay legible
 
@@ -216,13 +218,12 @@ class ReportData:
     def audited(self) -> dict[str, Any]:
         """What was audited: sites, ranges, source of the observations, dates."""
         scan = self.scan
-        inputs = scan.options.get("inputs") or scan.options.get("files") or scan.options.get("source")
         sites = sorted({d.site for d in self.devices if d.site} | ({scan.site} if scan.site else set()))
         return {
             "sites": sites,
             "ranges": list(scan.targets),
             "source": SOURCE_KINDS.get(scan.kind, scan.kind),
-            "inputs": [str(i) for i in inputs] if isinstance(inputs, list) else ([str(inputs)] if inputs else []),
+            "source_scan": scan.source_scan,
             "started": iso_time(scan.started_at),
             "finished": iso_time(scan.finished_at),
         }
