@@ -4,22 +4,21 @@ supplier data, report dates and deadlines for FAR 52.204-25(d))."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from trueorigin.errors import EXIT_CHECK_FAILED, InputError
 from trueorigin.report.data import build_report
 from trueorigin.report.far import far_status
 from trueorigin.report.render import RENDERERS, Detail, RenderOptions, renderer_for, write_report
 from trueorigin.report.verify import verify_report
+from trueorigin.safetext import json_text
 from trueorigin.store.api import open_store
 from trueorigin.store.cli import DB_HELP, resolve_scan_ref
 from trueorigin.store.compliance import ComplianceStore
+from trueorigin.terminal import Styled, line, print_table
+from trueorigin.terminal import console as make_console
 
 FORMAT_HELP = (
     "html, pdf (summary first, evidence in an appendix), csv, json, far (FAR 52.204-25(d) report per covered "
@@ -67,10 +66,12 @@ def report_command(
         data = build_report(store, scan_id)
     write_report(data, renderer.format, out, options)
     overdue = sum(1 for s in data.far.values() if s.overdue)
-    Console().print(
-        f"wrote {out} ({renderer.format}): {len(data.covered_devices)} covered device(s), "
-        f"{len(data.review_devices)} to review, {overdue} FAR report(s) overdue; scan {data.scan.id}; "
-        f"knowledge base {data.kb_version}; fingerprints {data.fingerprint_version}"
+    make_console().print(
+        line(
+            f"wrote {out} ({renderer.format}): {len(data.covered_devices)} covered device(s), "
+            f"{len(data.review_devices)} to review, {overdue} FAR report(s) overdue; scan {data.scan.id}; "
+            f"knowledge base {data.kb_version}; fingerprints {data.fingerprint_version}"
+        )
     )
 
 
@@ -84,14 +85,14 @@ def verify_command(
     with open_store(db) as store:
         result = verify_report(report, store)
     if as_json:
-        typer.echo(json.dumps(result.to_json(), indent=2))
+        typer.echo(json_text(result.to_json(), indent=2))
     else:
-        console = Console()
-        console.print(f"scan {result.scan_id}, knowledge base {result.kb_version}")
-        console.print(f"manifest intact: {'yes' if result.manifest_intact else '[red]NO[/red]'}")
-        console.print(f"raw answers checked: {result.checked}, not verified: {len(result.failed)}")
+        console = make_console()  # the report file is untrusted: its values are shown, never interpreted
+        console.print(line(f"scan {result.scan_id}, knowledge base {result.kb_version}"))
+        console.print(line("manifest intact: ", "yes" if result.manifest_intact else Styled("NO", "red")))
+        console.print(line(f"raw answers checked: {result.checked}, not verified: {len(result.failed)}"))
         for failure in result.failed[:50]:
-            console.print(f"  finding {failure['finding_id']} {failure['host']}: {failure['sha256']}")
+            console.print(line(f"  finding {failure['finding_id']} {failure['host']}: {failure['sha256']}"))
         console.print("[green]VERIFIED[/green]" if result.ok else "[red]VERIFICATION FAILED[/red]")
     if not result.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)
@@ -141,7 +142,7 @@ def contract_command(
         if all(v is None for v in values.values()) and not clear:
             raise InputError("nothing to set: give at least one field option (see --help)")
         count = ComplianceStore(store).set_contract(values, site=site, finding_ids=ids or (), actor=by, clear=clear)
-    Console().print(f"contract data set on {'site ' + site if site else str(count) + ' finding(s)'}")
+    make_console().print(line("contract data set on ", f"site {site}" if site else f"{count} finding(s)"))
 
 
 @far_app.command("sent")
@@ -164,7 +165,7 @@ def sent_command(
         ComplianceStore(store).set_far_dates(
             ids, initial_sent_on=dates[0], further_sent_on=dates[1], identified_on=dates[2], actor=by
         )
-    Console().print(f"recorded for {len(ids)} finding(s)")
+    make_console().print(line(f"recorded for {len(ids)} finding(s)"))
 
 
 @far_app.command("status")
@@ -177,20 +178,19 @@ def status_command(
     with open_store(db) as store:
         states = [s for s in far_status(store) if s.overdue or not overdue_only]
     if as_json:
-        typer.echo(json.dumps([s.to_json() for s in states], indent=2))
+        typer.echo(json_text([s.to_json() for s in states], indent=2))
         return
-    table = Table("finding", "identified", "state", "contract", "missing")
-    for s in states:
-        state = Text(("OVERDUE: " if s.overdue else "") + s.state, style="red" if s.overdue else "")
-        # Text(), not markup: contract fields are typed by users and must print as they are.
-        table.add_row(
-            str(s.finding_id),
+    rows = [
+        [
+            s.finding_id,
             s.identified_on.isoformat(),
-            state,
-            Text(s.contract.contract_number or "—"),
-            Text("; ".join(s.missing) or "—"),
-        )
-    Console().print(table)
+            Styled("OVERDUE: " + s.state, "red") if s.overdue else s.state,
+            s.contract.contract_number or "—",  # typed by users: shown as text, never as markup
+            "; ".join(s.missing) or "—",
+        ]
+        for s in states
+    ]
+    print_table(make_console(), None, ["finding", "identified", "state", "contract", "missing"], rows)
 
 
 def register(app: typer.Typer) -> None:

@@ -23,6 +23,7 @@ from trueorigin.errors import InputError
 from trueorigin.report.charts import STATUS_COLORS, bar_chart, stacked_chart
 from trueorigin.report.csvsafe import csv_bytes
 from trueorigin.report.data import ReportData, build_report
+from trueorigin.safetext import html_visible
 from trueorigin.store.api import REMEDIATION_STATUSES, Store, iso_time
 
 Detail = Literal["summary", "full"]
@@ -64,11 +65,14 @@ def script_safe_json(document: Any) -> str:
 
 
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("trueorigin.report", "templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),
         undefined=StrictUndefined,
+        finalize=html_visible,  # every {{ value }}: control/bidi characters shown, then autoescaped
     )
+    env.filters["visible"] = html_visible
+    return env
 
 
 def render_html(data: ReportData, detail: Detail = "summary") -> str:
