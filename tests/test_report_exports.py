@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cleanliness import HOSTILE, HOSTILE_FORMULA, assert_csv_clean, assert_html_visible, assert_terminal_clean
 from store_samples import sample_identifications
 from test_report import fill_store
 from trueorigin.cli import app
@@ -317,3 +318,44 @@ def test_far_and_summary_html_escape_hostile_text(tmp_path: Path) -> None:
         assert html.count("</script>") == 1  # the manifest's own
     far = far_html(data, RenderOptions())
     assert "&lt;b&gt;Acme&lt;/b&gt;" in far and "a &amp; b" in far
+
+
+def test_every_export_is_clean_of_hostile_device_and_user_text(tmp_path: Path) -> None:
+    """Device answers and typed contract data that try terminal escapes, markup, bidi tricks and formulas come
+    out of every CSV export as inert, visible text, and out of the HTML and the terminal the same way."""
+    url = f"sqlite:///{tmp_path / 'hostile.db'}"
+    hostile = replace(
+        sample_identifications()[0],
+        brand=HOSTILE_FORMULA,
+        model=HOSTILE,
+        firmware=" two\nlines " + HOSTILE_FORMULA,
+        kind=HOSTILE,
+    )
+    with open_store(url) as store:
+        scan_id = store.create_scan("network", ["198.18.0.0/24"], {}, site=f"site{HOSTILE}")
+        store.add_identification(scan_id, hostile)
+        store.finish_scan(scan_id)
+        ComplianceStore(store).set_contract(
+            {"supplier_name": HOSTILE_FORMULA, "mitigation": HOSTILE, "contract_number": "=1+1"},
+            site=f"site{HOSTILE}",
+        )
+        data = build_report(store)
+    for fmt in ("csv", "far-csv", "netbox", "snipeit"):
+        out = tmp_path / f"hostile-{fmt}.csv"
+        write_report(data, fmt, out, RenderOptions(evidence_url="https://x.example/{host}"))
+        rows = assert_csv_clean(out)
+        assert len(rows) == 2, fmt
+    for html in (render_html(data), render_html(data, "full"), far_html(data, RenderOptions())):
+        assert_html_visible(html)
+    result = CliRunner().invoke(app, ["far", "status", "--db", url], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert_terminal_clean(result.output, "far status")
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    with open_store(url) as store:
+        oscal = json.loads(render(store, "oscal"))
+    model = AssessmentResults.model_validate(oscal["assessment-results"])  # one-line property values stay valid
+    items = model.results[0].local_definitions.inventory_items  # type: ignore[union-attr]
+    values = {p.name: p.value for p in items[0].props or []}  # type: ignore[index]
+    assert "\n" not in values["version"] and "\\n" in values["version"]
+    assert_terminal_clean(values["brand-shown"], "OSCAL property")

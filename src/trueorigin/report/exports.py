@@ -16,6 +16,7 @@ from trueorigin.report.csvsafe import csv_bytes
 from trueorigin.report.data import ReportData, ReportDevice
 from trueorigin.report.far import FarStatus, item_description
 from trueorigin.report.render import RenderOptions, _environment, html_to_pdf, manifest_document, script_safe_json
+from trueorigin.safetext import visible
 from trueorigin.store.api import iso_time
 
 # Stable ids: the same scan and device give the same OSCAL uuid in every export.
@@ -183,7 +184,8 @@ def _uuid(*parts: object) -> str:
 
 
 def _prop(name: str, value: object, ns: str | None = OSCAL_NS) -> dict[str, str] | None:
-    text = str(value).strip() if value is not None else ""
+    # OSCAL property values are one line without edge whitespace; device text is made visible (\n -> "\n").
+    text = visible(str(value)).strip() if value is not None else ""
     if not text:
         return None
     prop = {"name": name, "value": text[:1000]}
