@@ -33,7 +33,7 @@ from trueorigin.report.csvsafe import csv_bytes, safe_cell
 from trueorigin.report.exports import FAR_CSV_COLUMNS, NETBOX_COLUMNS, SNIPEIT_COLUMNS, far_html
 from trueorigin.report.far import add_business_days, business_days_between, federal_holidays
 from trueorigin.store import open_store
-from trueorigin.store.compliance import ComplianceStore
+from trueorigin.store.compliance import ComplianceStore, contract_from_json
 
 pytestmark = pytest.mark.xdist_group("report")
 
@@ -123,6 +123,15 @@ def test_far_deadlines_contract_data_and_overdue(filled: str) -> None:
 def test_contract_data_is_validated(filled: str, values: dict[str, str], message: str) -> None:
     with open_store(filled) as store, pytest.raises(InputError, match=message):
         ComplianceStore(store).set_contract(values, site="hq")
+
+
+def test_contract_from_json_for_the_rest_api() -> None:
+    data = contract_from_json({"contract_number": " W91 ", "supplier_cage": "1abc2", "mitigation": None})
+    assert (data.contract_number, data.supplier_cage, data.mitigation) == ("W91", "1ABC2", None)
+    with pytest.raises(InputError, match="unknown contract field"):
+        contract_from_json({"contract": "x"})
+    with pytest.raises(InputError, match="12 letters"):
+        contract_from_json({"supplier_uei": "x"})
 
 
 def test_contract_needs_exactly_one_target(filled: str) -> None:
@@ -272,6 +281,8 @@ def test_far_cli(filled: str, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "CAGE" in bad.output
     review = runner.invoke(app, ["far", "sent", "999", "--initial", "today", "--db", filled])
     assert review.exit_code == 2
+    wrong = runner.invoke(app, ["report", "--db", filled, "--format", "html", "--finding", "1", "--out", "x.html"])
+    assert wrong.exit_code == 2 and "far and far-csv only" in wrong.output
     for fmt in ("far", "far-csv", "oscal", "netbox", "snipeit"):
         out = tmp_path / f"r-{fmt}.out"
         made = runner.invoke(app, ["report", "--db", filled, "--format", fmt, "--out", str(out)])

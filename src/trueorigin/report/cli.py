@@ -57,6 +57,8 @@ def report_command(
         raise InputError(f"--out PATH is required (e.g. --out report{renderer.suffix})")
     if not out.parent.exists():
         raise InputError(f"directory does not exist: {out.parent}")
+    if finding and renderer.format not in ("far", "far-csv"):
+        raise InputError("--finding applies to --format far and far-csv only")
     if "{" in evidence_url.replace("{finding_id}", "").replace("{host}", ""):
         raise InputError("--evidence-url may only use {finding_id} and {host}")
     level: Detail = "full" if detail == "full" else "summary"
