@@ -170,6 +170,13 @@ def test_passive_findings_scans_and_report(hostile_capture: Path, tmp_path: Path
     code, out, err = _run("scans", "--db", db)
     assert code == 0
     _assert_clean_and_literal(out + err, "scans")
+    code, out, err = _run("findings", "set", "waived", "--site", f"site{HOSTILE}", "--reason", HOSTILE_FORMULA,
+                          "--approver", HOSTILE, "--expires", "2099-01-01", "--by", HOSTILE, "--db", db)  # fmt: skip
+    assert code == 0, out + err
+    _assert_clean_and_literal(out + err, "findings set")
+    code, out, err = _run("findings", "history", "--db", db)
+    assert code == 0
+    _assert_clean_and_literal(out + err, "findings history")
 
     html = tmp_path / "report.html"
     code, out, err = _run("report", "--db", db, "--format", "html", "--out", str(html))
@@ -185,6 +192,8 @@ def test_passive_findings_scans_and_report(hostile_capture: Path, tmp_path: Path
     rows = assert_csv_clean(report_csv)
     firmware = rows[0].index("firmware")
     assert any(row[firmware].startswith("'=HYPERLINK") for row in rows[1:])
+    reason = rows[0].index("reason")
+    assert any(row[reason].startswith("'=HYPERLINK") for row in rows[1:])  # a reviewer's text, guarded too
 
 
 def test_passive_never_stores_the_snmp_community(hostile_capture: Path, tmp_path: Path) -> None:

@@ -5,9 +5,12 @@ Input: JSON lines, one observation each (see README). Output: one identification
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import IO
 
 import typer
 from rich.console import Console
@@ -19,6 +22,8 @@ from trueorigin.observations_io import BadLine, read_jsonl
 from trueorigin.safetext import json_text
 from trueorigin.terminal import Styled, line, print_identifications_table
 from trueorigin.terminal import console as make_console
+
+SHOWN_BAD_LINES = 20
 
 
 def print_identifications(idents: Iterable[Identification], as_json: bool, console: Console | None = None) -> int:
@@ -33,6 +38,12 @@ def print_identifications(idents: Iterable[Identification], as_json: bool, conso
     return covered
 
 
+def _open_input(path: Path) -> AbstractContextManager[IO[str]]:
+    if str(path) == "-":
+        return contextlib.nullcontext(sys.stdin)
+    return path.open(encoding="utf-8", errors="surrogateescape")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("identify")
     def identify(
@@ -44,22 +55,25 @@ def register(app: typer.Typer) -> None:
         Exit code: 0 nothing covered, 1 covered found, 3 review only, 2 bad input (README).
         """
         err = make_console(stderr=True)
-        if str(path) == "-":
-            items = list(read_jsonl(sys.stdin))
-        else:
-            try:
-                with path.open(encoding="utf-8", errors="surrogateescape") as stream:
-                    items = list(read_jsonl(stream))
-            except FileNotFoundError as exc:
-                raise InputError(f"no such file: {path}") from exc
-            except IsADirectoryError as exc:
-                raise InputError(f"{path} is a directory, not a JSON lines file") from exc
         observations: list[Observation] = []
-        for item in items:
-            if isinstance(item, BadLine):
-                err.print(line(Styled(f"line {item.number} skipped:", "yellow"), " ", item.reason))
-            else:
-                observations.append(item)
+        bad = 0
+        try:
+            with _open_input(path) as stream:
+                for item in read_jsonl(stream, what=str(path)):
+                    if isinstance(item, BadLine):
+                        bad += 1
+                        if bad <= SHOWN_BAD_LINES:
+                            err.print(line(Styled(f"line {item.number} skipped:", "yellow"), " ", item.reason))
+                    else:
+                        observations.append(item)
+        except FileNotFoundError as exc:
+            raise InputError(f"no such file: {path}") from exc
+        except IsADirectoryError as exc:
+            raise InputError(f"{path} is a directory, not a JSON lines file") from exc
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        if bad > SHOWN_BAD_LINES:
+            err.print(line(Styled(f"... and {bad - SHOWN_BAD_LINES} more lines skipped", "yellow")))
         if not observations:
             raise InputError(f"{path}: no valid observation lines")
         idents = identify_all(observations)

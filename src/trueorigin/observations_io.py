@@ -9,9 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+from trueorigin.limits import MAX_OBSERVATION_INPUT_CHARS, MAX_OBSERVATION_LINE_CHARS, bounded_lines
 from trueorigin.model import Observation, Status
-
-MAX_LINE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +63,19 @@ def observation_from_json(obj: Any) -> Observation:
     return Observation(host=host, protocol=protocol, data=raw, port=port, request=request, status=status_value, **extra)
 
 
-def read_jsonl(stream: IO[str]) -> Iterator[Observation | BadLine]:
-    """Observations in file order; malformed lines come out as BadLine with their 1-based number."""
-    for number, line in enumerate(stream, start=1):
-        if not line.strip():
+def read_jsonl(
+    stream: IO[str], max_total: int | None = MAX_OBSERVATION_INPUT_CHARS, what: str = "observations"
+) -> Iterator[Observation | BadLine]:
+    """Observations in file order; malformed lines come out as BadLine with their 1-based number.
+
+    Bounded (trueorigin.limits): an over-long line is skipped without being held, and more than `max_total`
+    characters in all raise LimitError.
+    """
+    for number, line in bounded_lines(stream, MAX_OBSERVATION_LINE_CHARS, max_total, what):
+        if line is None:
+            yield BadLine(number, f"line longer than {MAX_OBSERVATION_LINE_CHARS} characters (the limit)")
             continue
-        if len(line) > MAX_LINE_BYTES:
-            yield BadLine(number, f"line longer than {MAX_LINE_BYTES} bytes")
+        if not line.strip():
             continue
         try:
             yield observation_from_json(json.loads(line))

@@ -25,11 +25,15 @@ err_console = make_console(stderr=True, soft_wrap=True)
 def stats(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
     """Counts per kind of record and the dates of the data."""
     from trueorigin.knowledge import load
+    from trueorigin.knowledge.oui import registry_age_warning
 
     counts = load().stats()
+    warning = registry_age_warning(str(counts.get("data_dates", {}).get("oui_registry", "")))
     if as_json:
-        typer.echo(json.dumps(counts, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({**counts, "warnings": [warning] if warning else []}, ensure_ascii=False, indent=2))
         return
+    if warning:
+        err_console.print(line(Styled("warning:", "yellow"), " ", warning))
     rows = [
         [key.replace("_", " "), str(value)]
         for key, value in counts.items()
@@ -113,7 +117,9 @@ def import_oui(
     mapping, excluded, digest = load_mapping()
     result = import_registry(path, mapping, excluded, registry_date)
     target = output or DATA_DIR / "oui.tsv"
-    text = write_oui_tsv(result, str(path), f"oui-organizations.yaml sha256 {digest[:16]}")
+    shipped = path.resolve() == (DATA_DIR / "ieee").resolve()
+    source = "knowledge/data/ieee (the shipped IEEE snapshot)" if shipped else str(path)
+    text = write_oui_tsv(result, source, f"oui-organizations.yaml sha256 {digest[:16]}")
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:

@@ -12,8 +12,14 @@ What is read, and as which observation protocol (the same parsers as the active 
   them) -> `tls-cert`, greetings on FTP/SSH/Telnet/SMTP/SIP ports -> `banner`, first bytes of the Hikvision and
   Dahua private ports -> `hikvision-private` / `dahua-private`.
 
-Memory stays bounded: each flow keeps at most `FLOW_BYTES` per direction, at most `MAX_FLOWS` flows are open
-(the oldest are flushed first), and packets are read one at a time from the file.
+Memory stays bounded (trueorigin.limits): each flow keeps at most `FLOW_BYTES` of the server's answer and
+`REQUEST_BYTES` of the client's requests, at most `MAX_FLOWS` flows are open and their buffers hold at most
+`MAX_BUFFERED_BYTES` together (the oldest flows are finished first), and packets are read one at a time, each
+record checked against `MAX_RECORD_BYTES` before it is read.
+
+A damaged capture (a record length no capture can hold, a record cut short, a block that does not parse) is
+read up to the damage; `CaptureReader.damage` then says where reading stopped and how much was read, and the
+audit is reported as damaged, never as clean.
 """
 
 from __future__ import annotations
@@ -29,11 +35,18 @@ from typing import BinaryIO
 import dpkt
 
 from trueorigin.errors import InputError
+from trueorigin.limits import (
+    FLOW_BYTES,
+    MAX_BUFFERED_BYTES,
+    MAX_FLOWS,
+    MAX_PACKET_BYTES,
+    MAX_RECORD_BYTES,
+    REQUEST_BYTES,
+)
 from trueorigin.model import Observation
 from trueorigin.probes import snmp
+from trueorigin.probes.vendorports import PORT_PROTOCOLS
 
-FLOW_BYTES = 128 * 1024
-MAX_FLOWS = 20_000
 MAX_SEGMENTS_PER_DIRECTION = 512
 
 UDP_DEVICE_PORTS: dict[int, str] = {
@@ -48,7 +61,7 @@ HTTP_PORTS = frozenset({80, 81, 88, 8080, 8081, 8088, 8888, 7080, 49152})
 RTSP_PORTS = frozenset({554, 8554})
 TLS_PORTS = frozenset({443, 8443, 7443, 9443})
 BANNER_PORTS = frozenset({21, 22, 23, 25, 2323, 5060})
-VENDOR_PORTS: dict[int, str] = {8000: "hikvision-private", 37777: "dahua-private"}
+VENDOR_PORTS: dict[int, str] = PORT_PROTOCOLS  # the probes' own map: one place for the vendor SDK ports
 SERVER_PORTS = HTTP_PORTS | RTSP_PORTS | TLS_PORTS | BANNER_PORTS | frozenset(VENDOR_PORTS)
 
 
@@ -65,23 +78,25 @@ def _mac_text(raw: bytes) -> str:
 class _Direction:
     """One direction of a TCP flow: segments buffered by sequence number, reassembled in order on flush."""
 
+    limit: int = FLOW_BYTES
     isn: int | None = None
     segments: dict[int, bytes] = field(default_factory=dict)
     size: int = 0
 
-    def add(self, seq: int, payload: bytes, syn: bool) -> None:
+    def add(self, seq: int, payload: bytes, syn: bool) -> int:
+        """Buffer one segment; returns the bytes newly held (for the reader's overall budget)."""
         if syn:
             self.isn = (seq + 1) & 0xFFFFFFFF
-        if not payload or self.size >= FLOW_BYTES or len(self.segments) >= MAX_SEGMENTS_PER_DIRECTION:
-            return
+        if not payload or self.size >= self.limit or len(self.segments) >= MAX_SEGMENTS_PER_DIRECTION:
+            return 0
         if self.isn is None:  # capture started mid-flow: take the first data segment as the start
             self.isn = seq
         offset = (seq - self.isn) & 0xFFFFFFFF
-        if offset >= FLOW_BYTES:
-            return
-        if offset not in self.segments:
-            self.segments[offset] = payload[: FLOW_BYTES - offset]
-            self.size += len(self.segments[offset])
+        if offset >= self.limit or offset in self.segments:
+            return 0
+        self.segments[offset] = payload[: self.limit - offset]
+        self.size += len(self.segments[offset])
+        return len(self.segments[offset])
 
     def stream(self) -> bytes:
         """Contiguous bytes from the start; a gap ends the stream (we never invent missing bytes)."""
@@ -91,7 +106,7 @@ class _Direction:
             if offset > len(out):
                 break
             out += chunk[len(out) - offset :]
-        return bytes(out[:FLOW_BYTES])
+        return bytes(out[: self.limit])
 
 
 @dataclass
@@ -99,9 +114,13 @@ class _Flow:
     server: str
     server_port: int
     client: str
-    to_server: _Direction = field(default_factory=_Direction)
+    to_server: _Direction = field(default_factory=lambda: _Direction(limit=REQUEST_BYTES))
     to_client: _Direction = field(default_factory=_Direction)
     time: float = 0.0
+
+    @property
+    def size(self) -> int:
+        return self.to_server.size + self.to_client.size
 
 
 FlowKey = tuple[str, int, str, int]  # server, server port, client, client port
@@ -113,23 +132,50 @@ class CaptureReader:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.flows: OrderedDict[FlowKey, _Flow] = OrderedDict()
+        self.buffered = 0  # bytes held by all open flows
         self.packets = 0
         self.skipped = 0
+        self.size = 0  # bytes in the file
+        self.read_to = 0  # byte offset just after the last whole record read
+        self.damage: str | None = None  # why and where reading stopped early, if it did
 
     def observations(self) -> Iterator[Observation]:
         try:
             handle = self.path.open("rb")
+            self.size = self.path.stat().st_size
         except OSError as exc:
             raise InputError(f"cannot open capture {self.path}: {exc.strerror or exc}") from exc
         with handle:
-            reader, linktype = _open_reader(handle, self.path)
-            for timestamp, frame in _until_truncated(reader):
+            guarded = _GuardedFile(handle)
+            reader, linktype = _open_reader(guarded, self.path)
+            while True:
+                try:
+                    timestamp, frame = next(reader)
+                except StopIteration:
+                    break
+                except _Damaged as exc:
+                    self.damage = str(exc)
+                    break
+                except (dpkt.dpkt.NeedData, dpkt.dpkt.UnpackError, struct.error, ValueError) as exc:
+                    self.damage = f"a record does not parse ({type(exc).__name__})"
+                    break
+                self.read_to = guarded.position
                 self.packets += 1
                 try:
                     yield from self._packet(float(timestamp), frame, linktype)
                 except (dpkt.dpkt.UnpackError, struct.error, ValueError, IndexError):
                     self.skipped += 1
         yield from self._flush_all()
+
+    def damage_report(self) -> str | None:
+        """One line for the user: what was damaged, where reading stopped and how much was read."""
+        if self.damage is None:
+            return None
+        share = f" ({100 * self.read_to / self.size:.1f} %)" if self.size else ""
+        return (
+            f"{self.path}: damaged capture: {self.damage}; read {self.packets} packets, "
+            f"{self.read_to} of {self.size} bytes{share}; stopped at byte {self.read_to}"
+        )
 
     # -- link and network layers -------------------------------------------------------------------
     def _packet(self, ts: float, frame: bytes, linktype: int) -> Iterator[Observation]:
@@ -228,41 +274,101 @@ class CaptureReader:
             flow = _Flow(server=key[0], server_port=key[1], client=key[2], time=ts)
             self.flows[key] = flow
             if len(self.flows) > MAX_FLOWS:
-                _, oldest = self.flows.popitem(last=False)
-                yield from _flow_observations(oldest)
+                yield from self._finish_oldest()
         direction = flow.to_client if from_server else flow.to_server
-        direction.add(tcp.seq, bytes(tcp.data), syn)
+        self.buffered += direction.add(tcp.seq, bytes(tcp.data), syn)
         if tcp.flags & (dpkt.tcp.TH_FIN | dpkt.tcp.TH_RST) and from_server:
             del self.flows[key]
+            self.buffered -= flow.size
             yield from _flow_observations(flow)
+        while self.buffered > MAX_BUFFERED_BYTES and self.flows:
+            yield from self._finish_oldest()
+
+    def _finish_oldest(self) -> Iterator[Observation]:
+        _, oldest = self.flows.popitem(last=False)
+        self.buffered -= oldest.size
+        yield from _flow_observations(oldest)
 
     def _flush_all(self) -> Iterator[Observation]:
         while self.flows:
-            _, flow = self.flows.popitem(last=False)
-            yield from _flow_observations(flow)
+            yield from self._finish_oldest()
 
 
-def _until_truncated(reader: Iterator[tuple[float, bytes]]) -> Iterator[tuple[float, bytes]]:
-    """Packets until the file ends or is cut short (a capture stopped mid-write is still useful)."""
+class _Damaged(Exception):
+    """The capture file is damaged at the current position (raised by _GuardedFile and the pcap reader)."""
+
+
+class _GuardedFile:
+    """The capture file as the record readers see it: no read larger than a record can be, no silent short read.
+
+    dpkt reads a record's body with `read(length)` for whatever length the record claims, so a corrupted length
+    would allocate gigabytes, or swallow the rest of the file as one packet. Here such a length is damage.
+    """
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.position = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0 or size > MAX_RECORD_BYTES:
+            raise _Damaged(f"a record at byte {self.position} claims {size} bytes, more than any capture record")
+        data = self.handle.read(size)
+        if 0 < len(data) < size:
+            raise _Damaged(f"the record at byte {self.position} is cut short ({len(data)} of {size} bytes)")
+        self.position += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = self.handle.seek(offset, whence)
+        return self.position
+
+    def tell(self) -> int:
+        return self.position
+
+
+_PCAP_MAGIC = {  # magic -> (struct byte order, fractions of a second per unit)
+    b"\xd4\xc3\xb2\xa1": ("<", 1_000_000),
+    b"\xa1\xb2\xc3\xd4": (">", 1_000_000),
+    b"\x4d\x3c\xb2\xa1": ("<", 1_000_000_000),
+    b"\xa1\xb2\x3c\x4d": (">", 1_000_000_000),
+}
+
+
+def _pcap_records(guarded: _GuardedFile, order: str, divisor: int) -> Iterator[tuple[float, bytes]]:
+    """Classic pcap records, each header checked before its body is read."""
+    limit = MAX_PACKET_BYTES
     while True:
-        try:
-            yield next(reader)
-        except StopIteration:
+        start = guarded.position
+        header = guarded.read(16)
+        if not header:
             return
-        except (dpkt.dpkt.NeedData, dpkt.dpkt.UnpackError, struct.error, ValueError):
-            return
+        seconds, fraction, caplen, _ = struct.unpack(order + "IIII", header)
+        if caplen > limit:
+            raise _Damaged(f"the record at byte {start} claims {caplen} captured bytes (at most {limit} are possible)")
+        if fraction > divisor:  # (== divisor: a writer that rounded .9999997 up; harmless)
+            raise _Damaged(f"the record at byte {start} has an impossible timestamp (misaligned or corrupted)")
+        frame = guarded.read(caplen) if caplen else b""
+        if len(frame) < caplen:
+            raise _Damaged(f"the record at byte {start} is cut short")
+        yield seconds + fraction / divisor, frame
 
 
-def _open_reader(handle: BinaryIO, path: Path) -> tuple[Iterator[tuple[float, bytes]], int]:
-    magic = handle.read(4)
-    handle.seek(0)
+def _open_reader(guarded: _GuardedFile, path: Path) -> tuple[Iterator[tuple[float, bytes]], int]:
+    magic = guarded.handle.read(4)
+    guarded.seek(0)
     try:
         if magic == b"\x0a\x0d\x0d\x0a":
-            ng = dpkt.pcapng.Reader(handle)
+            ng = dpkt.pcapng.Reader(guarded)
             return iter(ng), int(ng.datalink())
-        if magic in (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d"):
-            pc = dpkt.pcap.Reader(handle)
-            return iter(pc), int(pc.datalink())
+        if magic in _PCAP_MAGIC:
+            order, divisor = _PCAP_MAGIC[magic]
+            header = guarded.read(24)
+            if len(header) < 24:
+                raise InputError(f"{path} is not a readable pcap capture: the file header is cut short")
+            linktype = struct.unpack(order + "I", header[20:24])[0] & 0x0FFFFFFF  # upper bits: FCS length
+            return _pcap_records(guarded, order, divisor), linktype
+    except _Damaged as exc:
+        raise InputError(f"{path} is not a readable pcap/pcapng capture: {exc}") from exc
     except (ValueError, dpkt.dpkt.NeedData, dpkt.dpkt.UnpackError, struct.error) as exc:
         raise InputError(f"{path} is not a readable pcap/pcapng capture: {exc}") from exc
     raise InputError(f"{path} is not a pcap or pcapng capture (magic bytes {magic.hex() or 'missing'})")
@@ -365,8 +471,3 @@ def tls_certificates(stream: bytes) -> list[bytes]:
             cursor += 3 + cert_len
         return certs[:1]  # the leaf is what identifies the device
     return []
-
-
-def read_capture(path: Path) -> Iterator[Observation]:
-    """Stream the observations of one capture file."""
-    return CaptureReader(path).observations()

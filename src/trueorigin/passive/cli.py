@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import typer
@@ -11,7 +12,7 @@ from trueorigin.errors import InputError, verdict_exit_code
 from trueorigin.identify_cli import print_identifications
 from trueorigin.model import Identification
 from trueorigin.passive.capture import CaptureReader
-from trueorigin.passive.imports import read_asset_csv, read_nmap_xml
+from trueorigin.passive.imports import ImportStats, asset_sites, read_asset_csv, read_nmap_xml
 from trueorigin.terminal import Styled, line
 from trueorigin.terminal import console as make_console
 
@@ -54,10 +55,13 @@ def register(app: typer.Typer) -> None:
             site=site,
             store_results=not no_store,
         )
+        err = make_console(stderr=True)
         if reader.skipped:
-            message = f"{reader.skipped} of {reader.packets} packets could not be decoded"
-            make_console(stderr=True).print(line(Styled(message, "yellow")))
-        _finish(idents, scan_id, as_json, all_hosts)
+            err.print(line(Styled(f"{reader.skipped} of {reader.packets} packets could not be decoded", "yellow")))
+        damage = reader.damage_report()
+        if damage is not None:  # never a clean audit: what follows covers only the part before the damage
+            err.print(line(Styled("damaged:", "red"), " ", damage))
+        _finish(idents, scan_id, as_json, all_hosts, damaged=damage is not None)
 
     @app.command("import")
     def import_(
@@ -70,29 +74,45 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Identify devices from an existing nmap scan or asset inventory export.
 
+        An asset export's `site` column puts each row in that site (one stored scan per site); --site is the
+        site of rows without one. Hosts whose address is not an IP address and ports outside 0-65535 are
+        skipped and counted on stderr.
+
         Exit code: 0 nothing covered, 1 covered found, 3 review only, 2 bad input, 4 damaged input (README).
         """
         if not path.is_file():
             raise InputError(f"no such file: {path}")
         kind = fmt.lower()
         if kind == "auto":
-            head = path.open("rb").read(512).lstrip()
+            with path.open("rb") as handle:
+                head = handle.read(512).lstrip()
             kind = "nmap" if head.startswith(b"<?xml") or head.startswith(b"<nmaprun") else "csv"
-        if kind == "nmap":
-            observations = list(read_nmap_xml(path))
-        elif kind == "csv":
-            observations = list(read_asset_csv(path))
-        else:
+        if kind not in ("nmap", "csv"):
             raise InputError(f"unknown --format {fmt!r}: use auto, nmap or csv")
-        if not observations:
+        stats = ImportStats()
+        # The asset export's `site` column wins; --site names the site of rows without one. One scan per site.
+        sites = asset_sites(path) if kind == "csv" else [""]
+        idents: list[Identification] = []
+        scan_ids: list[str] = []
+        for row_site in sites:
+            observations = read_nmap_xml(path, stats) if kind == "nmap" else read_asset_csv(path, stats, site=row_site)
+            first = next(observations, None)
+            if first is None:
+                continue
+            scan_id, found = audit_collected(
+                itertools.chain([first], observations),
+                kind=f"import-{kind}",
+                targets=[str(path)],
+                options={"source": str(path)},
+                db_url=db,
+                site=row_site or site,
+                store_results=not no_store,
+            )
+            idents.extend(found)
+            scan_ids += [scan_id] if scan_id else []
+        err = make_console(stderr=True)
+        for message in stats.lines():
+            err.print(line(Styled(message, "yellow")))
+        if not idents:
             raise InputError(f"{path}: no hosts with usable facts")
-        scan_id, idents = audit_collected(
-            observations,
-            kind=f"import-{kind}",
-            targets=[str(path)],
-            options={"source": str(path)},
-            db_url=db,
-            site=site,
-            store_results=not no_store,
-        )
-        _finish(idents, scan_id, as_json, True)
+        _finish(idents, ", ".join(scan_ids) or None, as_json, True)

@@ -43,6 +43,16 @@ from dataclasses import dataclass, replace
 from trueorigin.model import Observation, Parsed, Status, Target
 from trueorigin.probes.base import ProbeContext, udp_exchange
 
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "snmp.sysdescr",
+    "snmp.sysobjectid",
+    "snmp.enterprise",
+)
+FIELD_FAMILIES: tuple[str, ...] = ("snmp.oid.",)  # open-ended next component
+
+
 SYSDESCR = "snmp-sysdescr"
 SYSOBJECTID = "snmp-sysobjectid"
 OBJECT = "snmp-object"

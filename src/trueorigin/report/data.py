@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trueorigin import __version__, fingerprints
+from trueorigin import __version__
 from trueorigin.errors import InputError
+from trueorigin.fingerprints.version import data_version
 from trueorigin.knowledge.compliance import ComplianceData, ReportingClause
 from trueorigin.model import Identification, Source
 from trueorigin.report.far import FarStatus, far_clause, far_status
@@ -474,7 +475,7 @@ def build_report(store: Store, scan_id: str | None = None, today: dt.date | None
     ]
     kb_version = str(getattr(knowledge, "version", "unavailable")) if knowledge is not None else "unavailable"
     dates = getattr(knowledge, "data_dates", {}) if knowledge is not None else {}
-    fingerprint_version = fingerprints.data_version()
+    fingerprint_version = data_version()
     clause, far = _far(store, knowledge, scan.id, day)
     manifest = {
         "format": MANIFEST_FORMAT,

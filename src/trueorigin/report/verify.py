@@ -8,17 +8,16 @@ Snipe-IT: the manifest is the `<report>.manifest.json` sidecar written next to i
 from __future__ import annotations
 
 import base64
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from trueorigin.errors import InputError
+from trueorigin.limits import MAX_REPORT_BYTES, loads_json, read_bounded
 from trueorigin.report.data import MANIFEST_FORMAT, manifest_digest
 from trueorigin.store.api import Store
 
-MAX_REPORT_BYTES = 256 * 1024 * 1024  # a report is read whole; refuse absurd inputs
 _SCRIPT = re.compile(
     rb"<script type=\"application/json\" id=\"trueorigin-manifest\">(.*?)</script>", re.DOTALL | re.IGNORECASE
 )
@@ -48,11 +47,10 @@ class VerifyResult:
 
 
 def _read(path: Path) -> bytes:
+    """The report, read whole but never past the limit (a report is read whole; /dev/zero has no size)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_REPORT_BYTES:
-            raise InputError(f"{path} is larger than {MAX_REPORT_BYTES} bytes; not a trueorigin report")
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            return read_bounded(handle, MAX_REPORT_BYTES, f"{path}: not a trueorigin report: it")
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
@@ -74,8 +72,8 @@ def load_manifest(path: Path) -> tuple[dict[str, Any], str]:
             raise InputError(f"{path} holds no trueorigin evidence manifest")
         raw = found.group(1)
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = loads_json(raw.decode("utf-8"), f"{path} is not a trueorigin report")
+    except UnicodeDecodeError as exc:
         raise InputError(f"{path} is not a trueorigin report: {exc}") from exc
     if not isinstance(document, dict):
         raise InputError(f"{path} is not a trueorigin report")
@@ -97,9 +95,10 @@ def _oscal_manifest(path: Path, document: dict[str, Any]) -> dict[str, Any]:
         if isinstance(resource, dict) and resource.get("title") == MANIFEST_RESOURCE_TITLE:
             encoded = resource.get("base64", {}).get("value") if isinstance(resource.get("base64"), dict) else None
             try:
-                inner = json.loads(base64.b64decode(str(encoded), validate=True).decode("utf-8"))
+                text = base64.b64decode(str(encoded), validate=True).decode("utf-8")
             except (ValueError, UnicodeDecodeError) as exc:
                 raise InputError(f"{path}: the evidence manifest resource is not valid base64 JSON") from exc
+            inner = loads_json(text, f"{path}: the evidence manifest resource is not valid JSON")
             if isinstance(inner, dict):
                 return inner
     raise InputError(f"{path} holds no trueorigin evidence manifest")
@@ -116,7 +115,10 @@ def verify_report(path: Path, store: Store) -> VerifyResult:
     for finding in findings:
         if not isinstance(finding, dict):
             raise InputError(f"{path}: a manifest entry is not an object")
-        digests = [*finding.get("observation_sha256", []), *finding.get("evidence_sha256", [])]
+        observed, evidence = finding.get("observation_sha256", []), finding.get("evidence_sha256", [])
+        if not isinstance(observed, list) or not isinstance(evidence, list):
+            raise InputError(f"{path}: a manifest entry's digests are not lists")
+        digests = [*observed, *evidence]
         unique = list(dict.fromkeys(str(d) for d in digests))
         host = finding.get("host")
         # Scoped to the scan and host: the evidence must be *this* device's answer, not any stored answer.

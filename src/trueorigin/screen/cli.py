@@ -19,6 +19,7 @@ from trueorigin.screen.columns import detect_columns, parse_map_options
 from trueorigin.screen.decisions import DecisionStore, default_path, make_decision
 from trueorigin.screen.engine import Screening, Summary, describe_row, row_values_at
 from trueorigin.screen.matcher import Matcher, decision_key
+from trueorigin.screen.overlap import BackgroundWriter
 from trueorigin.screen.readers import FORMATS, Format, open_table
 from trueorigin.screen.writers import ADDED_COLUMNS, open_writer
 from trueorigin.terminal import Column, Styled, line, print_table
@@ -101,7 +102,7 @@ def run_command(
     )
     _print_detection(console, screening)
     added = ADDED_COLUMNS if explain or as_json else tuple(c for c in ADDED_COLUMNS if c != "explanation")
-    writer = open_writer(out, screening.source.columns, added) if out else None
+    writer = BackgroundWriter(open_writer(out, screening.source.columns, added)) if out else None
     flagged: list[dict[str, Any]] = []
     recorder = _StoreRecorder(store_url, file, screening) if store_url else None
     try:

@@ -25,7 +25,16 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from trueorigin.errors import InputError
+from trueorigin.errors import InputError, LimitError
+from trueorigin.limits import (
+    MAX_XLSX_CELL_CHARS,
+    MAX_XLSX_MEMBER_BYTES,
+    MAX_XLSX_SHARED_STRINGS,
+    MAX_XLSX_SHARED_STRINGS_BYTES,
+    MiB,
+    bounded_lines,
+    loads_json,
+)
 
 Format = Literal["csv", "xlsx", "json", "jsonl", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "json", "jsonl", "parquet")
@@ -136,6 +145,11 @@ def open_table(
     chosen = fmt or detect_format(path, head)
     if chosen not in FORMATS:
         raise InputError(f"unknown format {chosen!r}; use one of {', '.join(FORMATS)}")
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"--encoding {encoding!r}: no such text encoding (e.g. cp1252, gb18030)") from None
     bad_rows = BadRowLog()
     notes: list[str] = []
     if chosen == "parquet":
@@ -351,12 +365,56 @@ def _cell_text(value: Any) -> str:
         return str(int(value))
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
-    return str(value)
+    return str(value)[:MAX_XLSX_CELL_CHARS]  # Excel's own limit; the parts' sizes were checked before reading
+
+
+def _check_xlsx_parts(path: Path) -> None:
+    """Refuse a workbook whose parts would not fit in memory, from the zip directory, before openpyxl reads any.
+
+    openpyxl keeps every shared string in a list, so their number and size are bounded here; a part that
+    inflates beyond the limit (a zip bomb) is refused whatever its name. zipfile never inflates a part past the
+    size its directory entry declares, so the declared sizes are the bound.
+    """
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.file_size > MAX_XLSX_MEMBER_BYTES:
+                    raise LimitError(
+                        f"{path}: part {info.filename!r} inflates to {info.file_size >> 20} MiB, over the "
+                        f"{MAX_XLSX_MEMBER_BYTES // MiB} MiB limit; save the sheet as CSV"
+                    )
+                if info.filename.lower().endswith("sharedstrings.xml"):
+                    if info.file_size > MAX_XLSX_SHARED_STRINGS_BYTES:
+                        raise LimitError(
+                            f"{path}: shared strings of {info.file_size >> 20} MiB, over the "
+                            f"{MAX_XLSX_SHARED_STRINGS_BYTES // MiB} MiB limit; save the sheet as CSV"
+                        )
+                    _count_shared_strings(path, archive, info)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise InputError(f"{path}: not a readable XLSX workbook: {type(exc).__name__}: {exc}") from None
+
+
+def _count_shared_strings(path: Path, archive: Any, info: Any) -> None:
+    count = 0
+    tail = b""
+    with archive.open(info) as member:
+        while chunk := member.read(4 * MiB):
+            data = tail + chunk
+            # "<si>" or "<si " or a prefixed "<x:si>": every shared string item starts with one
+            count += data.count(b"<si>") + data.count(b"<si ") + data.count(b":si>") + data.count(b":si ")
+            tail = data[-3:]  # a marker split across chunks is counted once: it needs a byte of the next chunk
+            if count > MAX_XLSX_SHARED_STRINGS:
+                raise LimitError(
+                    f"{path}: more than {MAX_XLSX_SHARED_STRINGS:,} shared strings (the limit); save the sheet as CSV"
+                )
 
 
 def _open_xlsx(path: Path, batch_rows: int, bad_rows: BadRowLog, notes: list[str]) -> TableSource:
     from openpyxl import load_workbook  # openpyxl parses with defusedxml when it is installed (it is)
 
+    _check_xlsx_parts(path)
     handle = path.open("rb")  # a file object: openpyxl would refuse a path without an .xlsx suffix
     try:
         workbook = load_workbook(handle, read_only=True, data_only=True)
@@ -482,9 +540,7 @@ def _open_json(
     if size > MAX_JSON_BYTES:
         raise InputError(f"{path}: a JSON array larger than {MAX_JSON_BYTES >> 20} MiB; use JSON lines (.jsonl)")
     try:
-        document = json.loads(path.read_bytes().decode(encoding))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        document = loads_json(path.read_bytes().decode(encoding), str(path))
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputError(f"{path}: cannot decode as {encoding}: {exc}") from None
     if isinstance(document, dict):
@@ -520,23 +576,26 @@ _JSONL_COLUMN_SAMPLE = 10_000
 
 
 def _open_jsonl(path: Path, encoding: str, batch_rows: int, bad_rows: BadRowLog, notes: list[str]) -> TableSource:
-    def lines() -> Iterator[tuple[int, str]]:
+    def lines() -> Iterator[tuple[int, str | None]]:
         with path.open("r", encoding=encoding, newline=None) as handle:
             row_number = 0
-            for line in handle:
-                if not line.strip():
+            for _, line in bounded_lines(handle, MAX_LINE_BYTES, None, str(path)):  # the file is finite
+                if line is not None and not line.strip():
                     continue
                 row_number += 1
                 yield row_number, line
 
-    def parse(row_number: int, line: str) -> dict[str, Any] | None:
-        if len(line) > MAX_LINE_BYTES:
-            bad_rows.add(BadRow(row_number, f"line longer than {MAX_LINE_BYTES} characters"))
+    def parse(row_number: int, line: str | None) -> dict[str, Any] | None:
+        if line is None:
+            bad_rows.add(BadRow(row_number, f"line longer than {MAX_LINE_BYTES} characters (the limit)"))
             return None
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             bad_rows.add(BadRow(row_number, f"not valid JSON: {exc.msg} at column {exc.colno}"))
+            return None
+        except RecursionError:
+            bad_rows.add(BadRow(row_number, "JSON nested too deeply (the parser's limit is about 1000 levels)"))
             return None
         if not isinstance(obj, dict):
             bad_rows.add(BadRow(row_number, f"not a JSON object but {type(obj).__name__}"))
