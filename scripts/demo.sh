@@ -63,5 +63,11 @@ echo "== 3. report"
 "$BIN/trueorigin" report --db "$DB" --format html --out "$OUT/report.html"
 "$BIN/trueorigin" report --db "$DB" --format pdf --out "$OUT/report.pdf" || echo "   (PDF skipped: WeasyPrint's system libraries are missing)"
 "$BIN/trueorigin" report --db "$DB" --format json --out "$OUT/report.json"
+# The exports compliance tools read: FAR 52.204-25(d) (PDF, CSV), OSCAL, NetBox, Snipe-IT (docs/reports.md).
+"$BIN/trueorigin" report --db "$DB" --format far --out "$OUT/far.pdf" || echo "   (FAR PDF skipped: WeasyPrint's system libraries are missing)"
+for fmt in far-csv oscal netbox snipeit; do
+  case $fmt in oscal) ext=oscal.json ;; *) ext=$fmt.csv ;; esac
+  "$BIN/trueorigin" report --db "$DB" --format "$fmt" --out "$OUT/$ext"
+done
 echo
 echo "Report: $OUT/report.html"

@@ -17,6 +17,7 @@ from store_samples import sample_identifications
 from test_report import FakeKnowledgeBase, fill_store
 from trueorigin.model import Evidence, Source
 from trueorigin.report import build_report, render_html
+from trueorigin.report.render import Detail
 from trueorigin.store import open_store
 
 pytestmark = pytest.mark.xdist_group("report")
@@ -26,7 +27,7 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "report"
 LONG_TOKEN = "X" * 300
 
 
-def _html(tmp_path: Path, extra_devices: int, hostile_lengths: bool = False) -> str:
+def _html(tmp_path: Path, extra_devices: int, hostile_lengths: bool = False, detail: Detail = "summary") -> str:
     url = f"sqlite:///{tmp_path / f'visual-{extra_devices}.db'}"
     with open_store(url) as store:
         fill_store(store, extra_devices=extra_devices)
@@ -43,7 +44,7 @@ def _html(tmp_path: Path, extra_devices: int, hostile_lengths: bool = False) -> 
                 evidence=(Evidence(claim=LONG_TOKEN, field="http.title", value=LONG_TOKEN, sources=(long_source,)),),
             )
             store.add_identification(scan_id, ident)
-        return render_html(build_report(store, kb=FakeKnowledgeBase()))
+        return render_html(build_report(store, kb=FakeKnowledgeBase()), detail)
 
 
 def _weasy() -> object:
@@ -88,7 +89,7 @@ def large_document(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_pdf_pages_grow_with_rows_and_nothing_overflows(tmp_path: Path, large_document: Any) -> None:
     weasyprint = _weasy()
     small = weasyprint.HTML(string=_html(tmp_path, 0)).render()  # type: ignore[attr-defined]
-    assert len(large_document.pages) > len(small.pages) + 3
+    assert len(large_document.pages) > len(small.pages) + 1  # the device table and the appendix paginate
     assert _overflowing_boxes(small) == []
     assert _overflowing_boxes(large_document) == []
 
@@ -111,6 +112,51 @@ def test_pdf_pages_render_to_non_blank_images(large_document: Any) -> None:
     assert len(pages) == len(large_document.pages)
     for page in pages:
         assert _non_white_fraction(page) > 0.01, f"{page.name} looks blank"
+
+
+def _page_text(pdf: Path, page: int) -> str:
+    result = subprocess.run(
+        ["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout
+
+
+def test_summary_first_then_a_short_appendix(tmp_path_factory: pytest.TempPathFactory, large_document: Any) -> None:
+    """36 covered devices: the answer on page 1, the device list within 6 pages, everything within 20; the full
+    detail keeps the old verbosity (many more pages)."""
+    require_tool("pdftoppm", install="apt-get install -y poppler-utils")
+    require_tool("pdftotext", install="apt-get install -y poppler-utils")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pdf = ARTIFACTS / "report-summary.pdf"
+    large_document.write_pdf(str(pdf))
+    pages = len(large_document.pages)
+    texts = [_page_text(pdf, n) for n in range(1, pages + 1)]
+    first = texts[0]
+    assert "Verdict" in first and "covered equipment found" in first
+    assert "Scope:" in first or "Not described" in first or "NDAA" in first
+    for label in ("True origin", "Brand shown", "Site", "Remediation"):
+        assert label in first, f"page 1 lacks the counts by {label}"
+    appendix = next(n for n, text in enumerate(texts, start=1) if "Appendix A" in text)
+    assert appendix - 1 <= 6, f"the main part takes {appendix - 1} pages"
+    assert pages <= 20, f"{pages} pages"
+    assert "Sources" in texts[-1] or "Sources" in texts[-2]
+    for old in ARTIFACTS.glob("summary-page-*.png"):
+        old.unlink()
+    subprocess.run(
+        ["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf), str(ARTIFACTS / "summary-page")],
+        check=True,
+        timeout=120,
+    )
+    first_png = next(ARTIFACTS.glob("summary-page-*.png"))
+    assert _non_white_fraction(first_png) > 0.02
+    weasyprint = _weasy()
+    full = weasyprint.HTML(string=_html(tmp_path_factory.mktemp("full"), 30, detail="full")).render()  # type: ignore[attr-defined]
+    assert len(full.pages) > pages + 5
+    assert _overflowing_boxes(full) == []
 
 
 def test_html_screenshot_is_not_blank(tmp_path: Path) -> None:
@@ -139,3 +185,28 @@ def test_html_screenshot_is_not_blank(tmp_path: Path) -> None:
     )
     assert shot.exists()
     assert _non_white_fraction(shot) > 0.02
+
+
+def test_far_report_one_page_per_finding(tmp_path: Path) -> None:
+    """The FAR 52.204-25(d) report: one page per covered finding, then the clause; nothing off the page."""
+    require_tool("pdftoppm", install="apt-get install -y poppler-utils")
+    weasyprint = _weasy()
+    from trueorigin.report.exports import far_html
+    from trueorigin.report.render import RenderOptions
+
+    with open_store(f"sqlite:///{tmp_path / 'far.db'}") as store:
+        fill_store(store)
+        data = build_report(store)  # the real knowledge base: it holds the clause
+    document = weasyprint.HTML(string=far_html(data, RenderOptions())).render()  # type: ignore[attr-defined]
+    assert _overflowing_boxes(document) == []
+    assert len(document.pages) == len(data.far) + 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    pdf = ARTIFACTS / "far.pdf"
+    document.write_pdf(str(pdf))
+    for old in ARTIFACTS.glob("far-page-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(ARTIFACTS / "far-page")], check=True, timeout=120)
+    pages = sorted(ARTIFACTS.glob("far-page-*.png"))
+    assert len(pages) == len(document.pages)
+    assert all(_non_white_fraction(page) > 0.01 for page in pages)
+    assert "52.204-25(d)" in _page_text(pdf, 1) and "Contract number" in _page_text(pdf, 1)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import yaml
 from pydantic import BaseModel
@@ -50,6 +50,9 @@ from trueorigin.knowledge.types import (
 )
 from trueorigin.model import Source
 
+if TYPE_CHECKING:
+    from trueorigin.knowledge.compliance import ComplianceData
+
 DATA_DIR = Path(__file__).parent / "data"
 SLUG = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$|^[a-z0-9]$")
 RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9./-]*$")
@@ -71,6 +74,12 @@ class _YamlLoader(_BaseLoader):  # type: ignore[misc]
     }
 
 
+def _empty_compliance() -> ComplianceData:
+    from trueorigin.knowledge.compliance import ComplianceData
+
+    return ComplianceData()
+
+
 @dataclass
 class RawData:
     """Everything read from the data directory, before cross-record checks."""
@@ -87,6 +96,7 @@ class RawData:
     models: list[ModelPattern] = field(default_factory=list)
     fcc: list[FccGrantee] = field(default_factory=list)
     cves: list[Cve] = field(default_factory=list)
+    compliance: ComplianceData = field(default_factory=lambda: _empty_compliance())
     problems: list[str] = field(default_factory=list)
     digest: str = ""
 
@@ -538,6 +548,9 @@ def read_data(data_dir: Path = DATA_DIR) -> RawData:
     raw.models = _each(problems, _items(problems, "models.yaml", doc("models.yaml")), _model)
     raw.fcc = _each(problems, _items(problems, "fcc.yaml", doc("fcc.yaml")), _fcc)
     raw.cves = _each(problems, _items(problems, "cves.yaml", doc("cves.yaml")), _cve)
+    from trueorigin.knowledge.compliance import read_compliance  # circular: it reuses this module's reader
+
+    raw.compliance = read_compliance(problems, doc("compliance.yaml"))
     tsv = data_dir / "oui.tsv"
     try:
         tsv_bytes = tsv.read_bytes()

@@ -61,10 +61,14 @@ def bar_chart(title: str, items: Sequence[tuple[str, int]], width: int = 460, ma
 
 
 def stacked_chart(
-    title: str, points: Sequence[tuple[str, Mapping[str, int]]], order: Sequence[str], width: int = 700
+    title: str,
+    points: Sequence[tuple[str, Mapping[str, int]]],
+    order: Sequence[str],
+    width: int = 700,
+    height: int = 250,
 ) -> str:
     """Vertical stacked bars, one per (label, counts by status), with a legend; used for remediation progress."""
-    height, top, bottom, left = 250, 58, 42, 36
+    top, bottom, left = 58, 42, 36
     plot_h = height - top - bottom
     peak = max((sum(counts.values()) for _, counts in points), default=0) or 1
     slot: float = (width - left - 10) / max(len(points), 1)

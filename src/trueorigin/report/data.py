@@ -19,10 +19,22 @@ from typing import Any
 from trueorigin import __version__
 from trueorigin.errors import InputError
 from trueorigin.fingerprints.version import data_version
+from trueorigin.knowledge.compliance import ComplianceData, ReportingClause
 from trueorigin.model import Identification, Source
+from trueorigin.report.far import FarStatus, far_clause, far_status
 from trueorigin.store.api import REMEDIATION_STATUSES, FindingFilter, ScanRecord, Store, iso_time, status_at
 
 MANIFEST_FORMAT = "trueorigin-evidence-manifest/1"
+UNKNOWN = "unknown"
+# How the scan's observations were gathered, in the report's words.
+SOURCE_KINDS: dict[str, str] = {
+    "network": "network audit (active probes)",
+    "passive": "passive audit (packet captures)",
+    "import-nmap": "import of an nmap XML scan",
+    "import-csv": "import of an asset export (CSV)",
+    "reidentify": "re-identification of stored answers",
+    "screen": "inventory screening",
+}
 MAX_PROGRESS_SCANS = 12  # the remediation chart shows the most recent scans only, to stay legible
 
 # What the method cannot do; printed in every report so the reader weighs the findings correctly.
@@ -86,6 +98,16 @@ class ReportRegime:
     sources: tuple[Source, ...] = ()
     known: bool = True  # False when the knowledge base does not describe this regime id
     devices: int = 0
+    scope: str = ""  # the qualifier that limits the regime, as the law words it ("for the purpose of ...")
+    scope_sources: tuple[Source, ...] = ()
+    scope_makers: tuple[str, ...] = ()  # the listed makers the qualifier limits (others are listed without one)
+    covered: int = 0  # devices under this regime identified as covered (the rest are under review)
+
+    @property
+    def verdict(self) -> str:
+        if self.covered:
+            return f"covered equipment found: {self.covered} device(s)"
+        return "no covered equipment found; devices under review" if self.devices else "no covered equipment found"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +120,11 @@ class ReportRegime:
             "sources": [s.to_json() for s in self.sources],
             "known": self.known,
             "devices": self.devices,
+            "covered": self.covered,
+            "verdict": self.verdict,
+            "scope": self.scope,
+            "scope_sources": [s.to_json() for s in self.scope_sources],
+            "scope_makers": list(self.scope_makers),
         }
 
 
@@ -148,6 +175,59 @@ class ReportData:
     progress: list[ProgressPoint]
     limits: tuple[str, ...] = LIMITS
     manifest: dict[str, Any] = field(default_factory=dict)
+    far: dict[int, FarStatus] = field(default_factory=dict)  # FAR 52.204-25(d) state per covered finding
+    far_clause: ReportingClause | None = None
+    today: str = ""
+    compliance: ComplianceData | None = None  # the KB's reporting clauses and controls (OSCAL)
+    inventory: list[Identification] = field(default_factory=list)  # every host identified in the scan
+
+    @property
+    def bibliography(self) -> list[Source]:
+        """Every source the report cites, once, in order of first citation: regimes, evidence, CVEs, clauses."""
+        seen: dict[str, Source] = {}
+        groups: list[Sequence[Source]] = []
+        for regime in self.regimes:
+            groups += [regime.sources, regime.scope_sources]
+        for device in self.devices:
+            groups += [e.sources for e in device.identification.evidence]
+        groups += [c.sources for c in self.cves]
+        if self.far_clause is not None:
+            groups.append(self.far_clause.sources)
+        for group in groups:
+            for source in group:
+                seen.setdefault(source.url, source)
+        return list(seen.values())
+
+    def citation_numbers(self) -> dict[str, int]:
+        """Source URL -> its number in the bibliography (1-based)."""
+        return {source.url: number for number, source in enumerate(self.bibliography, start=1)}
+
+    def due_date(self, device: ReportDevice) -> str:
+        """The next date that counts for this finding: FAR report due, or the end of its waiver."""
+        status = self.far.get(device.finding_id)
+        if status is not None and status.next_due is not None:
+            return status.next_due.isoformat()
+        if device.status == "waived" and device.expires:
+            return device.expires
+        return ""
+
+    def overdue(self, device: ReportDevice) -> bool:
+        status = self.far.get(device.finding_id)
+        return status is not None and status.overdue
+
+    @property
+    def audited(self) -> dict[str, Any]:
+        """What was audited: sites, ranges, source of the observations, dates."""
+        scan = self.scan
+        sites = sorted({d.site for d in self.devices if d.site} | ({scan.site} if scan.site else set()))
+        return {
+            "sites": sites,
+            "ranges": list(scan.targets),
+            "source": SOURCE_KINDS.get(scan.kind, scan.kind),
+            "source_scan": scan.source_scan,
+            "started": iso_time(scan.started_at),
+            "finished": iso_time(scan.finished_at),
+        }
 
     @property
     def covered_devices(self) -> list[ReportDevice]:
@@ -228,6 +308,9 @@ class ReportData:
             "known_exploited_cves": [c.to_json() for c in self.cves],
             "remediation_progress": [p.to_json() for p in self.progress],
             "limits": list(self.limits),
+            "audited": self.audited,
+            "far_52_204_25": [self.far[k].to_json() for k in sorted(self.far)],
+            "bibliography": [s.to_json() for s in self.bibliography],
             "evidence_manifest": self.manifest,
             "evidence_manifest_sha256": self.manifest_sha256,
         }
@@ -272,7 +355,7 @@ def _sources(obj: Any) -> tuple[Source, ...]:
     return tuple(out)
 
 
-def _regime(kb: Any | None, regime_id: str, devices: int) -> ReportRegime:
+def _regime(kb: Any | None, regime_id: str, devices: int, covered: int = 0) -> ReportRegime:
     regime = None
     if kb is not None:
         try:
@@ -286,7 +369,9 @@ def _regime(kb: Any | None, regime_id: str, devices: int) -> ReportRegime:
             requires="Not described by the knowledge base version used for this report.",
             known=False,
             devices=devices,
+            covered=covered,
         )
+    scope = getattr(regime, "scope", None)
     return ReportRegime(
         id=regime_id,
         name=str(getattr(regime, "name", regime_id)),
@@ -296,6 +381,14 @@ def _regime(kb: Any | None, regime_id: str, devices: int) -> ReportRegime:
         instruments=tuple(str(i) for i in getattr(regime, "instruments", ()) or ()),
         sources=_sources(regime),
         devices=devices,
+        covered=covered,
+        scope=str(getattr(scope, "text", "") or ""),
+        scope_sources=_sources(scope) if scope is not None else (),
+        scope_makers=tuple(
+            str(getattr(e, "entity", None) or getattr(e, "id", "")).title()
+            for e in getattr(regime, "entries", ()) or ()
+            if scope is not None and getattr(e, "scope", None) == getattr(scope, "id", None)
+        ),
     )
 
 
@@ -373,13 +466,29 @@ def build_report(store: Store, scan_id: str | None = None, today: dt.date | None
     ]
     devices.sort(key=lambda d: (d.identification.covered != "yes", d.identification.vendor or "", d.finding_id))
     regime_counts: Counter[str] = Counter(r for d in devices for r in d.identification.regimes)
-    regimes = [_regime(knowledge, rid, n) for rid, n in sorted(regime_counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    covered_counts: Counter[str] = Counter(
+        r for d in devices if d.identification.covered == "yes" for r in d.identification.regimes
+    )
+    regimes = [
+        _regime(knowledge, rid, n, covered_counts[rid])
+        for rid, n in sorted(regime_counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
     kb_version = str(getattr(knowledge, "version", "unavailable")) if knowledge is not None else "unavailable"
     dates = getattr(knowledge, "data_dates", {}) if knowledge is not None else {}
+    fingerprint_version = data_version()
+    clause, far = _far(store, knowledge, scan.id, day)
     manifest = {
         "format": MANIFEST_FORMAT,
         "scan_id": scan.id,
+        "scan_ids": [scan.id],
         "kb_version": kb_version,
+        "tool_version": __version__,
+        "fingerprint_version": fingerprint_version,
+        "scan_versions": {
+            "tool": scan.tool_version or UNKNOWN,
+            "knowledge": scan.kb_version or UNKNOWN,
+            "fingerprints": scan.fingerprint_version or UNKNOWN,
+        },
         "findings": [
             {
                 "finding_id": d.finding_id,
@@ -398,7 +507,6 @@ def build_report(store: Store, scan_id: str | None = None, today: dt.date | None
         tool_version=__version__,
         kb_version=kb_version,
         kb_data_dates={str(k): str(v) for k, v in dict(dates).items()},
-        fingerprint_version=data_version(),
         scan=scan,
         identified=scan.identifications,
         devices=devices,
@@ -406,4 +514,28 @@ def build_report(store: Store, scan_id: str | None = None, today: dt.date | None
         cves=_cves(knowledge, devices),
         progress=_progress(store, scan),
         manifest=manifest,
+        fingerprint_version=fingerprint_version,
+        far=far,
+        far_clause=clause,
+        today=day.isoformat(),
+        compliance=_compliance_data(knowledge),
+        inventory=store.identifications(scan.id),
     )
+
+
+def _compliance_data(kb: Any | None) -> ComplianceData | None:
+    data = getattr(getattr(kb, "raw", None), "compliance", None)
+    return data if isinstance(data, ComplianceData) else None
+
+
+def _far(
+    store: Store, kb: Any | None, scan_id: str, day: dt.date
+) -> tuple[ReportingClause | None, dict[int, FarStatus]]:
+    """FAR 52.204-25(d) deadlines of the scan's covered findings; none when the KB has no such clause."""
+    try:
+        clause = far_clause(kb) if kb is not None else None
+    except (LookupError, AttributeError):
+        clause = None
+    if clause is None:
+        return None, {}
+    return clause, {s.finding_id: s for s in far_status(store, today=day, kb=kb, scan_id=scan_id)}

@@ -1,12 +1,13 @@
 """Check a report against the store: the evidence manifest is intact, and every raw answer it lists is
 still stored with bytes that hash to the recorded sha256.
 
-Accepts a JSON or HTML report (the manifest is inside), or a CSV/PDF report (the manifest is the
-`<report>.manifest.json` sidecar written next to it), or the sidecar itself.
+Accepts a JSON, HTML or OSCAL report (the manifest is inside), or any other export (PDF, CSV, FAR, NetBox,
+Snipe-IT: the manifest is the `<report>.manifest.json` sidecar written next to it), or the sidecar itself.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +58,12 @@ def _read(path: Path) -> bytes:
 def load_manifest(path: Path) -> tuple[dict[str, Any], str]:
     """(manifest, sha256 recorded in the report) from any report format."""
     sidecar = path.with_name(path.name + ".manifest.json")
-    if path.suffix.lower() in (".pdf", ".csv") or (not path.exists() and sidecar.exists()):
+    embeds = path.suffix.lower() in (".html", ".htm", ".json")
+    if (
+        (not embeds and sidecar.exists())
+        or path.suffix.lower() in (".pdf", ".csv")
+        or (not path.exists() and sidecar.exists())
+    ):
         path = sidecar
     raw = _read(path)
     if path.suffix.lower() in (".html", ".htm"):
@@ -71,10 +77,31 @@ def load_manifest(path: Path) -> tuple[dict[str, Any], str]:
         raise InputError(f"{path} is not a trueorigin report: {exc}") from exc
     if not isinstance(document, dict):
         raise InputError(f"{path} is not a trueorigin report")
+    if "assessment-results" in document:
+        document = _oscal_manifest(path, document)
     manifest, recorded = document.get("evidence_manifest"), document.get("evidence_manifest_sha256")
     if not isinstance(manifest, dict) or not isinstance(recorded, str) or manifest.get("format") != MANIFEST_FORMAT:
         raise InputError(f"{path} holds no {MANIFEST_FORMAT} evidence manifest")
     return manifest, recorded
+
+
+def _oscal_manifest(path: Path, document: dict[str, Any]) -> dict[str, Any]:
+    """The manifest an OSCAL export carries as a base64 back-matter resource."""
+    from trueorigin.report.exports import MANIFEST_RESOURCE_TITLE
+
+    results = document.get("assessment-results")
+    resources = results.get("back-matter", {}).get("resources", []) if isinstance(results, dict) else []
+    for resource in resources if isinstance(resources, list) else []:
+        if isinstance(resource, dict) and resource.get("title") == MANIFEST_RESOURCE_TITLE:
+            encoded = resource.get("base64", {}).get("value") if isinstance(resource.get("base64"), dict) else None
+            try:
+                text = base64.b64decode(str(encoded), validate=True).decode("utf-8")
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise InputError(f"{path}: the evidence manifest resource is not valid base64 JSON") from exc
+            inner = loads_json(text, f"{path}: the evidence manifest resource is not valid JSON")
+            if isinstance(inner, dict):
+                return inner
+    raise InputError(f"{path} holds no trueorigin evidence manifest")
 
 
 def verify_report(path: Path, store: Store) -> VerifyResult:

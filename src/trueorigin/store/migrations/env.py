@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from trueorigin.store import compliance as _compliance_tables  # noqa: F401  (registers its tables on Base)
 from trueorigin.store.models import Base
 
 connection = context.config.attributes.get("connection")
