@@ -46,6 +46,7 @@ def _register_all() -> None:
     from trueorigin.report import cli as report_cli
     from trueorigin.scan import cli as scan_cli
     from trueorigin.screen import cli as screen_cli
+    from trueorigin.server import cli as server_cli
     from trueorigin.store import cli as store_cli
 
     for area in (
@@ -58,6 +59,7 @@ def _register_all() -> None:
         passive_cli,
         store_cli,
         report_cli,
+        server_cli,
     ):
         area.register(app)
 

@@ -160,3 +160,7 @@ class FindingHistoryRow(Base):
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     approver: Mapped[str | None] = mapped_column(String(200), nullable=True)
     expires: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+# The server's tables (users, sessions, tokens, audit log) share this metadata: one schema, one migration history.
+from trueorigin.store import accounts as _accounts  # noqa: E402, F401
