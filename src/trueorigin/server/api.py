@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -18,6 +18,11 @@ from trueorigin.server.accounts import Principal
 from trueorigin.server.app import context, remote, require_admin, require_decide, require_read
 from trueorigin.server.errors import ERROR_RESPONSES, ApiError
 from trueorigin.store.api import FindingFilter
+
+
+def RowId() -> Any:
+    return Path(ge=1, le=2_147_483_647)
+
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
@@ -112,7 +117,7 @@ def devices(
 
 
 @router.get("/devices/{device_id}", tags=["devices"])
-def device(request: Request, device_id: int, _p: Principal = Depends(require_read)) -> dict[str, Any]:
+def device(request: Request, device_id: int = RowId(), _p: Principal = Depends(require_read)) -> dict[str, Any]:
     """One device: evidence chain with sources, raw observations (as escaped text), history, finding, KEV CVEs."""
     ctx = context(request)
     return queries.get_device(ctx.store, device_id, ctx.kb)
@@ -138,13 +143,13 @@ def findings(
 
 
 @router.get("/findings/{finding_id}", tags=["findings"])
-def finding(request: Request, finding_id: int, _p: Principal = Depends(require_read)) -> dict[str, Any]:
+def finding(request: Request, finding_id: int = RowId(), _p: Principal = Depends(require_read)) -> dict[str, Any]:
     return queries.finding_state(context(request).store, finding_id)
 
 
 @router.post("/findings/{finding_id}/status", tags=["findings"])
 def set_finding_status(
-    request: Request, finding_id: int, change: StatusChange, principal: Principal = Depends(require_decide)
+    request: Request, change: StatusChange, finding_id: int = RowId(), principal: Principal = Depends(require_decide)
 ) -> dict[str, Any]:
     """Change a finding's remediation status, with a note (auditor or admin; write-scoped token)."""
     ctx = context(request)
@@ -155,7 +160,7 @@ def set_finding_status(
 
 @router.post("/findings/{finding_id}/waiver", tags=["findings"])
 def waive_finding(
-    request: Request, finding_id: int, waiver: Waiver, principal: Principal = Depends(require_decide)
+    request: Request, waiver: Waiver, finding_id: int = RowId(), principal: Principal = Depends(require_decide)
 ) -> dict[str, Any]:
     """Waive a finding until a date, with a reason; the signed-in user is the approver."""
     ctx = context(request)
@@ -310,7 +315,7 @@ def create_token(request: Request, token: TokenIn, principal: Principal = Depend
 
 
 @router.delete("/tokens/{token_id}", tags=["accounts"], status_code=204, response_class=Response)
-def revoke_token(request: Request, token_id: int, principal: Principal = Depends(require_read)) -> Response:
+def revoke_token(request: Request, token_id: int = RowId(), principal: Principal = Depends(require_read)) -> Response:
     if principal.scope != "write":
         raise ApiError(403, "forbidden", "this API token is read-only")
     context(request).accounts.revoke_token(principal, token_id, remote(request))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from trueorigin.errors import InputError
@@ -31,6 +31,11 @@ from trueorigin.server.security import (
     set_session_cookie,
 )
 from trueorigin.store.api import REMEDIATION_STATUSES, FindingFilter
+
+
+def RowId() -> Any:
+    return Path(ge=1, le=2_147_483_647)
+
 
 router = APIRouter(include_in_schema=False)
 
@@ -213,7 +218,7 @@ def devices_page(
 
 
 @router.get("/devices/{device_id}")
-def device_page(request: Request, device_id: int, principal: Principal = Depends(require_read)) -> Response:
+def device_page(request: Request, device_id: int = RowId(), principal: Principal = Depends(require_read)) -> Response:
     ctx = context(request)
     device = queries.get_device(ctx.store, device_id, ctx.kb)
     return render(request, "device.html.j2", principal, d=device, statuses=REMEDIATION_STATUSES)
@@ -256,7 +261,7 @@ def _back(request: Request, default: str, done: str) -> RedirectResponse:
 @router.post("/findings/{finding_id}/status")
 def finding_status(
     request: Request,
-    finding_id: int,
+    finding_id: int = RowId(),
     status: str = Form(..., max_length=16),
     note: str = Form("", max_length=actions.MAX_NOTE),
     principal: Principal = Depends(require_decide),
@@ -271,7 +276,7 @@ def finding_status(
 @router.post("/findings/{finding_id}/waiver")
 def finding_waiver(
     request: Request,
-    finding_id: int,
+    finding_id: int = RowId(),
     reason: str = Form(..., max_length=actions.MAX_NOTE),
     expires: str = Form(..., max_length=10),
     principal: Principal = Depends(require_decide),
@@ -411,6 +416,6 @@ def account_token(
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def account_revoke(request: Request, token_id: int, principal: Principal = Depends(require_read)) -> Response:
+def account_revoke(request: Request, token_id: int = RowId(), principal: Principal = Depends(require_read)) -> Response:
     context(request).accounts.revoke_token(principal, token_id, remote(request))
     return RedirectResponse("/account?done=revoked", status_code=303)

@@ -75,6 +75,10 @@ class Page:
         return {"items": self.items, "next_cursor": self.next_cursor, "total": self.total}
 
 
+def _row_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31
+
+
 def _limit(limit: int | None) -> int:
     if limit is None:
         return DEFAULT_PAGE
@@ -264,7 +268,14 @@ def list_devices(store: Store, flt: DeviceQuery) -> Page:
     query = _device_select().where(*conditions)
     cursor = decode_cursor(flt.cursor)
     if cursor is not None:
-        if len(cursor) != 2 or not isinstance(cursor[1], int):
+        numeric = flt.sort in ("last_seen", "confidence", "id")
+        if (
+            len(cursor) != 2
+            or not _row_id(cursor[1])
+            or not (
+                isinstance(cursor[0], int | float) and abs(cursor[0]) < 1e15 if numeric else isinstance(cursor[0], str)
+            )
+        ):
             raise InputError("cursor is not one this server issued")
         value, last_id = cursor
         if flt.order == "asc":
@@ -604,7 +615,7 @@ def list_findings(store: Store, flt: FindingFilter, limit: int | None = None, cu
     """Findings (store.findings: filters validated there), ordered by id, cursor = last id shown."""
     size = _limit(limit)
     after = decode_cursor(cursor)
-    if after is not None and (len(after) != 1 or not isinstance(after[0], int)):
+    if after is not None and (len(after) != 1 or not _row_id(after[0])):
         raise InputError("cursor is not one this server issued")
     today = dt.date.today()
     records = store.findings(flt)
@@ -652,7 +663,7 @@ def list_scans(store: Store, limit: int | None = None, cursor: str | None = None
             .order_by(ScanRow.started_at.desc(), ScanRow.id.desc())
         )
         if after is not None:
-            if len(after) != 2:
+            if len(after) != 2 or not isinstance(after[0], int | float) or not isinstance(after[1], str):
                 raise InputError("cursor is not one this server issued")
             started, scan_id = after
             query = query.where(
@@ -718,7 +729,7 @@ def list_audit(
     with _session(store) as session:
         query = select(AuditLogRow).order_by(AuditLogRow.id.desc())
         if after is not None:
-            if len(after) != 1 or not isinstance(after[0], int):
+            if len(after) != 1 or not _row_id(after[0]):
                 raise InputError("cursor is not one this server issued")
             query = query.where(AuditLogRow.id < after[0])
         if actor:
