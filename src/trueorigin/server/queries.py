@@ -11,10 +11,9 @@ import base64
 import datetime as dt
 import json
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -298,25 +297,23 @@ def list_devices(store: Store, flt: DeviceQuery) -> Page:
 
 
 def device_facets(store: Store) -> dict[str, list[str]]:
-    """Values the device filters offer (vendors, brands, kinds, sites)."""
+    """Values the device filters offer (vendors, brands, kinds, sites); computed once per change of the data."""
+    return dict(CACHE.get(store, "facets", _facets))
+
+
+def _facets(session: Session) -> dict[str, list[str]]:
     ident = IdentificationRow
-    with _session(store) as session:
 
-        def distinct(column: Any) -> list[str]:
-            return [
-                v
-                for v in session.scalars(
-                    select(column).where(column.is_not(None)).distinct().order_by(column).limit(500)
-                )
-                if v
-            ]
+    def distinct(column: Any) -> list[str]:
+        query = select(column).where(column.is_not(None)).distinct().order_by(column).limit(500)
+        return [v for v in session.scalars(query) if v]
 
-        return {
-            "vendor": distinct(ident.vendor),
-            "brand": distinct(ident.brand),
-            "kind": distinct(ident.kind),
-            "site": distinct(SiteRow.name),
-        }
+    return {
+        "vendor": distinct(ident.vendor),
+        "brand": distinct(ident.brand),
+        "kind": distinct(ident.kind),
+        "site": distinct(SiteRow.name),
+    }
 
 
 def _printable(data: bytes) -> str:
@@ -457,67 +454,81 @@ def kev_details(kb: Any, ident: Identification) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------------------- overview
-@dataclass
-class _Cached:
-    key: tuple[Any, ...] | None = None
-    value: dict[str, Any] = field(default_factory=dict)
-    at: float = 0.0
+class DataCache:
+    """Results that only change when the data does (overview counts, filter values), per database.
+
+    Keyed by a cheap probe of the data (`_data_version`); one computation at a time per key (single flight),
+    so twenty users opening the dashboard after a scan wait for one computation instead of running twenty."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[int, str], tuple[tuple[Any, ...], Any]] = {}
+        self._locks: dict[tuple[int, str], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, store: Store, name: str, compute: Callable[[Session], Any]) -> Any:
+        key = (id(store.engine), name)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with _session(store) as session:
+            version = _data_version(session)
+            cached = self._values.get(key)
+            if cached is not None and cached[0] == version:
+                return cached[1]
+            with lock:
+                cached = self._values.get(key)
+                if cached is not None and cached[0] == version:
+                    return cached[1]
+                value = compute(session)
+                self._values[key] = (version, value)
+                return value
 
 
-_overview_cache: dict[int, _Cached] = {}
-_overview_lock = threading.Lock()
+CACHE = DataCache()
 
 
 def _data_version(session: Session) -> tuple[Any, ...]:
-    """Changes whenever anything the overview counts changes (a cheap max-id probe of each table)."""
+    """Changes whenever anything the cached results count changes (max-id probes on indexed keys)."""
     return (
         session.scalar(select(func.max(IdentificationRow.id))),
         session.scalar(select(func.max(FindingHistoryRow.id))),
         session.scalar(select(func.count()).select_from(ScanRow)),
-        session.scalar(select(func.max(FindingRow.updated_at))),
         dt.date.today().isoformat(),
     )
 
 
 def overview(store: Store, regimes_of: Callable[[str], Sequence[str]] | None = None) -> dict[str, Any]:
     """Counts for the dashboard: covered devices by vendor, site, regime and kind; trend across scans;
-    remediation burndown; waivers that expire soon. Cached until the data changes (or a few seconds)."""
-    with _session(store) as session:
-        version = _data_version(session)
-        with _overview_lock:
-            cached = _overview_cache.get(id(store.engine))
-            if cached is not None and cached.key == version:
-                return cached.value
-        value = _compute_overview(session, regimes_of)
-    with _overview_lock:
-        _overview_cache[id(store.engine)] = _Cached(version, value, time.time())
-    return value
+    remediation burndown; waivers that expire soon. Computed once per change of the data."""
+    return dict(CACHE.get(store, "overview", lambda session: _compute_overview(session, regimes_of)))
 
 
 def _compute_overview(session: Session, regimes_of: Callable[[str], Sequence[str]] | None) -> dict[str, Any]:
     latest = _latest_identifications()
     ident = IdentificationRow
-    base = (
-        select()
+    # One pass over the devices' latest identifications, grouped by everything the charts need.
+    rows = session.execute(
+        select(ident.covered, ident.vendor, ident.kind, SiteRow.name, func.count())
         .select_from(DeviceRow)
         .join(latest, latest.c.device_id == DeviceRow.id)
         .join(ident, ident.id == latest.c.ident_id)
-    )
-    covered_counts = dict(
-        session.execute(base.add_columns(ident.covered, func.count()).group_by(ident.covered)).tuples().all()
-    )
+        .outerjoin(SiteRow, SiteRow.id == DeviceRow.site_id)
+        .group_by(ident.covered, ident.vendor, ident.kind, SiteRow.name)
+    ).all()
+    covered_counts: Counter[str] = Counter()
+    vendors: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    sites: Counter[str] = Counter()
+    for covered, vendor, kind, site, count in rows:
+        covered_counts[covered] += int(count)
+        if covered == "yes":
+            vendors[vendor or "(unknown)"] += int(count)
+            kinds[kind or "unknown"] += int(count)
+            sites[site or "(no site)"] += int(count)
 
-    def by(column: Any, label: str) -> list[tuple[str, int]]:
-        rows = session.execute(
-            base.outerjoin(SiteRow, SiteRow.id == DeviceRow.site_id)
-            .add_columns(column, func.count())
-            .where(ident.covered == "yes")
-            .group_by(column)
-        ).all()
-        counted = Counter({(value or label): int(count) for value, count in rows})
-        return sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
+    def ranked(counter: Counter[str]) -> list[tuple[str, int]]:
+        return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
 
-    by_vendor = by(ident.vendor, "(unknown)")
+    by_vendor = ranked(vendors)
     regimes: Counter[str] = Counter()
     if regimes_of is not None:
         for vendor, count in by_vendor:
@@ -533,12 +544,12 @@ def _compute_overview(session: Session, regimes_of: Callable[[str], Sequence[str
         .limit(50)
     ).all()
     return {
-        "devices": sum(int(c) for c in covered_counts.values()),
+        "devices": sum(covered_counts.values()),
         "covered": {k: int(covered_counts.get(k, 0)) for k in COVERED_VALUES},
         "by_vendor": by_vendor,
-        "by_site": by(SiteRow.name, "(no site)"),
-        "by_kind": by(ident.kind, "unknown"),
-        "by_regime": sorted(regimes.items(), key=lambda kv: (-kv[1], kv[0])),
+        "by_site": ranked(sites),
+        "by_kind": ranked(kinds),
+        "by_regime": ranked(regimes),
         "status": {s: 0 for s in REMEDIATION_STATUSES} | {s: int(c) for s, c in status_rows},
         "trend": _trend(session),
         "burndown": _burndown(session),
