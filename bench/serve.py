@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import io
 import json
+import os
 import random
 import re
 import socket
@@ -280,6 +281,9 @@ def measure(url: str, users: int, requests: int, devices: int) -> dict[str, list
         cold: dict[str, list[float]] = {}
         asyncio.run(_user(base, ["/"], 1, cold))
         print(f"overview, first computation after a data change (one user): {cold['/'][0] * 1000:.0f} ms")
+        single: dict[str, list[float]] = {}
+        asyncio.run(_user(base, [OVERVIEW, DEVICE_LIST, DEVICE_PAGE, STATIC], requests, single, device_ids))
+        _table(f"1 user, {requests} requests per page (service time)", single)
 
         async def run() -> None:
             await asyncio.gather(
@@ -290,10 +294,23 @@ def measure(url: str, users: int, requests: int, devices: int) -> dict[str, list
             )
 
         asyncio.run(run())
+        _table(f"{users} concurrent users, {requests} requests per page each, one uvicorn process", times)
         return times
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def _table(title: str, times: dict[str, list[float]]) -> None:
+    out = io.StringIO()
+    baseline = statistics.quantiles(times[STATIC], n=20, method="inclusive")[18]
+    print(title, file=out)
+    print(f"{'page':<78} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p95/static':>10}", file=out)
+    for path, values in times.items():
+        p50 = statistics.median(values) * 1000
+        p95 = statistics.quantiles(values, n=20, method="inclusive")[18] * 1000
+        print(f"{path:<78} {p50:8.0f} {p95:8.0f} {max(values) * 1000:8.0f} {p95 / (baseline * 1000):10.1f}", file=out)
+    print(out.getvalue(), flush=True)
 
 
 def main() -> None:
@@ -322,20 +339,12 @@ def main() -> None:
                 f"loaded {args.devices:,} devices, {args.observations:,} observations in "
                 f"{time.perf_counter() - started:.0f} s (database {name})"
             )
-        times = measure(url, args.users, args.requests, args.devices)
+        measure(url, args.users, args.requests, args.devices)
+        print(f"load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} CPUs")
     finally:
         if not args.keep:
             with psycopg.connect(args.pg, autocommit=True) as admin:
                 admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    out = io.StringIO()
-    baseline = statistics.quantiles(times[STATIC], n=20)[18]
-    print(f"{args.users} concurrent users, {args.requests} requests per page each, one uvicorn process", file=out)
-    print(f"{'page':<78} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p95/static':>10}", file=out)
-    for path, values in times.items():
-        p50 = statistics.median(values) * 1000
-        p95 = statistics.quantiles(values, n=20)[18] * 1000
-        print(f"{path:<78} {p50:8.0f} {p95:8.0f} {max(values) * 1000:8.0f} {p95 / (baseline * 1000):10.1f}", file=out)
-    print(out.getvalue())
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from trueorigin.errors import InputError
 from trueorigin.model import COVERED_VALUES, Identification
@@ -40,7 +40,7 @@ MAX_SHOWN_BYTES = 8192  # raw observation text shown per observation
 MAX_OBSERVATIONS = 100
 TREND_SCANS = 20
 WAIVER_REMINDER_DAYS = 30
-OVERVIEW_CACHE_S = 5.0
+MAX_CACHED = 1024
 
 SortKey = Literal["host", "vendor", "brand", "kind", "covered", "last_seen", "confidence", "id"]
 SORT_KEYS: tuple[str, ...] = ("host", "vendor", "brand", "kind", "covered", "last_seen", "confidence", "id")
@@ -95,12 +95,11 @@ def _session(store: Store) -> Session:
     return Session(store.engine)
 
 
-def _latest_identifications() -> Any:
-    return (
-        select(IdentificationRow.device_id.label("device_id"), func.max(IdentificationRow.id).label("ident_id"))
-        .group_by(IdentificationRow.device_id)
-        .subquery("latest")
-    )
+def _is_latest() -> ColumnElement[bool]:
+    """The identification is its device's newest: no identification of the same device has a larger id.
+    (An anti-join on the (device_id, id) index; filters on the identification apply before it.)"""
+    newer = aliased(IdentificationRow)
+    return ~exists().where(newer.device_id == IdentificationRow.device_id, newer.id > IdentificationRow.id)
 
 
 # ---------------------------------------------------------------------------------------------- devices
@@ -134,7 +133,6 @@ class DeviceQuery:
 
 
 def _device_select() -> Select[Any]:
-    latest = _latest_identifications()
     ident = IdentificationRow
     return (
         select(
@@ -157,11 +155,11 @@ def _device_select() -> Select[Any]:
             FindingRow.status,
             FindingRow.expires,
         )
-        .select_from(DeviceRow)
-        .join(latest, latest.c.device_id == DeviceRow.id)
-        .join(ident, ident.id == latest.c.ident_id)
+        .select_from(ident)
+        .join(DeviceRow, DeviceRow.id == ident.device_id)
         .outerjoin(SiteRow, SiteRow.id == DeviceRow.site_id)
         .outerjoin(FindingRow, FindingRow.device_id == DeviceRow.id)
+        .where(_is_latest())
     )
 
 
@@ -286,8 +284,10 @@ def list_devices(store: Store, flt: DeviceQuery) -> Page:
     with _session(store) as session:
         rows = session.execute(query.add_columns(sort_value).order_by(*direction).limit(limit + 1)).all()
         total = None
-        if cursor is None:
-            total = session.scalar(select(func.count()).select_from(_device_select().where(*conditions).subquery()))
+        if cursor is None:  # counted once per change of the data for each set of filters
+            count_query = select(func.count()).select_from(_device_select().where(*conditions).subquery())
+            key = json.dumps([flt.q, flt.vendor, flt.brand, flt.covered, flt.kind, flt.site, flt.status, flt.relabeled])
+            total = CACHE.get(store, "count:" + key, lambda s: int(s.scalar(count_query) or 0))
     items = [_device_item(row[:-1]) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
@@ -479,6 +479,8 @@ class DataCache:
                 if cached is not None and cached[0] == version:
                     return cached[1]
                 value = compute(session)
+                if len(self._values) >= MAX_CACHED:  # bounded: many distinct filters only cost recomputation
+                    self._values.clear()
                 self._values[key] = (version, value)
                 return value
 
@@ -503,15 +505,14 @@ def overview(store: Store, regimes_of: Callable[[str], Sequence[str]] | None = N
 
 
 def _compute_overview(session: Session, regimes_of: Callable[[str], Sequence[str]] | None) -> dict[str, Any]:
-    latest = _latest_identifications()
     ident = IdentificationRow
     # One pass over the devices' latest identifications, grouped by everything the charts need.
     rows = session.execute(
         select(ident.covered, ident.vendor, ident.kind, SiteRow.name, func.count())
-        .select_from(DeviceRow)
-        .join(latest, latest.c.device_id == DeviceRow.id)
-        .join(ident, ident.id == latest.c.ident_id)
+        .select_from(ident)
+        .join(DeviceRow, DeviceRow.id == ident.device_id)
         .outerjoin(SiteRow, SiteRow.id == DeviceRow.site_id)
+        .where(_is_latest())
         .group_by(ident.covered, ident.vendor, ident.kind, SiteRow.name)
     ).all()
     covered_counts: Counter[str] = Counter()

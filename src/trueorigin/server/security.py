@@ -15,13 +15,12 @@ import hmac
 import secrets
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import Request
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from trueorigin.server.accounts import Principal
 from trueorigin.server.errors import ApiError
@@ -82,20 +81,34 @@ def client_address(request: Request, settings: ServerSettings) -> str:
     return request.client.host if request.client else "?"
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    def __init__(self, app: Any, settings: ServerSettings) -> None:
-        super().__init__(app)
+class SecurityHeaders:
+    """Pure ASGI middleware (no per-request task or body buffering): adds the headers to every response start."""
+
+    def __init__(self, app: ASGIApp, settings: ServerSettings) -> None:
+        self.app = app
         self.settings = settings
 
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in STATIC_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        if is_https(request, self.settings):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        https = is_https(request, self.settings)
+        static = request.url.path.startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in STATIC_HEADERS.items():
+                    if name not in headers:
+                        headers[name] = value
+                if not static and "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+                if https:
+                    headers["Strict-Transport-Security"] = "max-age=31536000"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def set_session_cookie(

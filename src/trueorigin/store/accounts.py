@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from trueorigin.store.models import Base, IdentificationRow
+from trueorigin.store.models import Base, DeviceRow, IdentificationRow
 
 ROLES: tuple[str, ...] = ("admin", "auditor", "viewer")
 TOKEN_SCOPES: tuple[str, ...] = ("read", "write")
@@ -101,3 +101,5 @@ class ScreeningDecisionRow(Base):
 # The dashboard reads "latest identification of each device" and "covered devices" on every page.
 Index("ix_identifications_device_id_id", IdentificationRow.device_id, IdentificationRow.id)
 Index("ix_identifications_covered", IdentificationRow.covered)
+Index("ix_identifications_host", IdentificationRow.host)  # device list sorted by address, first page by index
+Index("ix_devices_last_seen", DeviceRow.last_seen)

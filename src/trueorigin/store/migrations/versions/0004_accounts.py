@@ -95,9 +95,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_identifications_device_id_id", "identifications", ["device_id", "id"])
     op.create_index("ix_identifications_covered", "identifications", ["covered"])
+    op.create_index("ix_identifications_host", "identifications", ["host"])
+    op.create_index("ix_devices_last_seen", "devices", ["last_seen"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_devices_last_seen", table_name="devices")
+    op.drop_index("ix_identifications_host", table_name="identifications")
     op.drop_index("ix_identifications_covered", table_name="identifications")
     op.drop_index("ix_identifications_device_id_id", table_name="identifications")
     op.drop_table("screening_decisions")
