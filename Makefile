@@ -24,6 +24,7 @@ demo: venv
 test: venv
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 lint: venv
@@ -32,6 +33,7 @@ lint: venv
 
 typecheck: venv
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 lab-down: venv
 	$(BIN)/trueorigin lab down || true

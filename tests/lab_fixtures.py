@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from needs import require
 from trueorigin.lab.profiles import load_profiles
 from trueorigin.lab.site import LabSite, build_manifest, can_use_namespace
 
@@ -48,8 +49,7 @@ def _namespace_name() -> str:
 
 @pytest.fixture(scope="session")
 def lab_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSite]:
-    if not can_use_namespace():
-        pytest.skip("the device lab needs root and iproute2 (`ip`) to create a network namespace")
+    require(can_use_namespace(), "the device lab needs root and iproute2 (`ip`) to create a network namespace")
     state = tmp_path_factory.mktemp("lab")
     seed = covering_seed()
     site = LabSite(hosts=LAB_HOSTS, seed=seed, mix=LAB_MIX, namespace=_namespace_name(), state_dir=state)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from needs import missing
+
 
 @dataclass(frozen=True)
 class PgServer:
@@ -80,16 +82,16 @@ def _as_postgres(argv: list[str], uid: int, gid: int) -> subprocess.CompletedPro
 def pg_server() -> Iterator[PgServer]:
     bindir = find_pg_bindir()
     if bindir is None:
-        pytest.skip("PostgreSQL binaries not found (apt-get install -y postgresql)")
+        missing("PostgreSQL binaries not found (apt-get install -y postgresql)")
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        pytest.skip("psycopg 3 is not installed (pip install 'psycopg[binary]')")
+        missing("psycopg 3 is not installed (pip install 'psycopg[binary]')")
     if os.geteuid() == 0:
         try:
             user = pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("running as root but there is no `postgres` user to run initdb as")
+            missing("running as root but there is no `postgres` user to run initdb as")
         uid, gid = user.pw_uid, user.pw_gid
     else:
         uid, gid = os.getuid(), os.getgid()
@@ -113,7 +115,7 @@ def pg_server() -> Iterator[PgServer]:
         )
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(base, ignore_errors=True)
-        pytest.skip(f"could not start a PostgreSQL cluster: {exc.stderr.decode(errors='replace')[-500:]}")
+        missing(f"could not start a PostgreSQL cluster: {exc.stderr.decode(errors='replace')[-500:]}")
     try:
         yield PgServer(host="127.0.0.1", port=port, bindir=bindir)
     finally:

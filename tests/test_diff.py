@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import pg_fixtures
-from test_store_samples import sample_identifications
+from store_samples import sample_identifications
 from trueorigin.cli import app
 from trueorigin.model import Identification
 from trueorigin.store import open_store

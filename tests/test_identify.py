@@ -147,9 +147,16 @@ def test_identify_cli_reports_bad_lines_and_identifies_the_rest(observation_file
     assert all(keys <= set(h) for h in hosts)
 
 
-def test_identify_cli_binary_data_round_trips_as_base64(observation_file: Path) -> None:
+def test_identify_cli_binary_data_round_trips_as_base64(observation_file: Path, tmp_path: Path) -> None:
     line = json.loads(observation_file.read_text().splitlines()[3])
     assert line["encoding"] == "base64"
+    binary = tmp_path / "binary.jsonl"
+    binary.write_text(json.dumps(line) + "\n")
+    result = CliRunner().invoke(app, ["identify", str(binary), "--json"])
+    assert result.exit_code == 1, result.output  # the Lorex/Dahua answer is read back and identified as covered
+    (host,) = [json.loads(out) for out in result.stdout.splitlines()]
+    original = _obs("dhip", "dhip/lorex-w461asc.bin", 37810).sha256
+    assert original in {step.get("observation_sha256") for step in host["evidence"]}  # same bytes, decoded
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import pytest
 from cryptography import x509
 
 from lab_fixtures import Exchange, lab_cli, run_exchanges, run_probe
+from needs import require
 from trueorigin.lab import answers, wire
 from trueorigin.lab.profiles import load_profiles
 from trueorigin.lab.server import rpc2_login_hash
@@ -374,8 +375,7 @@ def test_loopback_fallback_serves_unicast_on_127(tmp_path: Any) -> None:
 
 def test_down_from_another_directory_still_stops_the_simulator(tmp_path: Any) -> None:
     """The pid file lives in the state directory of `up`; `down` elsewhere finds the simulator in the namespace."""
-    if not can_use_namespace():
-        pytest.skip("the device lab needs root and iproute2 (`ip`) to create a network namespace")
+    require(can_use_namespace(), "the device lab needs root and iproute2 (`ip`) to create a network namespace")
     namespace = f"trueorigin-lab-dn{os.getpid()}"
     site = LabSite(hosts=5, seed=1, namespace=namespace, state_dir=tmp_path / "a")
     site.up()
@@ -388,8 +388,7 @@ def test_down_from_another_directory_still_stops_the_simulator(tmp_path: Any) ->
 
 
 def test_cli_up_run_down(tmp_path: Any) -> None:
-    if not can_use_namespace():
-        pytest.skip("the device lab needs root and iproute2 (`ip`) to create a network namespace")
+    require(can_use_namespace(), "the device lab needs root and iproute2 (`ip`) to create a network namespace")
     namespace = f"trueorigin-lab-cli{__import__('os').getpid()}"
     manifest = tmp_path / "site.json"
     up = lab_cli("lab", "up", "--hosts", "30", "--seed", "3", "--namespace", namespace, "--manifest", str(manifest))

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from needs import require, require_tool
 from trueorigin.lab.site import LabSite
 
 pytestmark = pytest.mark.lab
@@ -23,10 +23,8 @@ BIN = Path(sys.executable).parent
 
 @pytest.fixture(scope="module")
 def captured(lab_site: LabSite, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    if lab_site.mode != "namespace":
-        pytest.skip("capturing lab traffic needs the lab's own network namespace")
-    if shutil.which("tcpdump") is None:
-        pytest.skip("tcpdump is not installed (apt-get install tcpdump)")
+    require(lab_site.mode == "namespace", "capturing lab traffic needs the lab's own network namespace")
+    require_tool("tcpdump", install="apt-get install tcpdump")
     manifest = lab_site.manifest
     hosts = [h for h in manifest["hosts"] if not h.get("hostile")][:40]
     work = tmp_path_factory.mktemp("passive-lab")

@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from markupsafe import escape
 from typer.testing import CliRunner
 
-from test_store_samples import IPVM_OEM, sample_identifications, sample_observations
+from store_samples import IPVM_OEM, sample_identifications, sample_observations
+from trueorigin import fingerprints
 from trueorigin.cli import app
 from trueorigin.errors import InputError
+from trueorigin.knowledge import load
 from trueorigin.model import Observation, Source
 from trueorigin.report import RENDERERS, build_report, render_html, renderer_for, verify_report
 from trueorigin.report.charts import bar_chart, stacked_chart
@@ -354,12 +356,7 @@ def test_verify_requires_evidence_to_be_this_hosts_own_answer(tmp_path: Path) ->
 
 
 def test_report_with_the_real_knowledge_base(filled: tuple[str, str, str]) -> None:
-    try:
-        from trueorigin.knowledge import load  # type: ignore[attr-defined,unused-ignore]
-
-        kb = load()
-    except Exception as exc:  # the knowledge area may not be importable in a partial checkout
-        pytest.skip(f"knowledge base not loadable: {exc}")
+    kb = load()  # a knowledge base that fails to load fails this test
     with open_store(filled[0]) as store:
         data = build_report(store)  # loads the knowledge base itself
     assert data.kb_version == kb.version
@@ -383,11 +380,19 @@ def test_report_names_the_knowledge_base_the_scan_used(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'kbv.db'}"
     with open_store(url) as store:
         scan_id = store.create_scan("network", [], {})
-        store.set_scan_kb_version(scan_id, "older-kb-0")
+        store.set_scan_versions(scan_id, tool="0.0.1", knowledge="older-kb-0", fingerprints="0123456789ab")
         store.add_identification(scan_id, sample_identifications()[0])
         data = build_report(store, kb=FakeKnowledgeBase())
-    assert data.to_json()["scan"]["kb_version"] == "older-kb-0"
-    assert "the scan identified with older-kb-0" in render_html(data)
+    scan = data.to_json()["scan"]
+    assert (scan["kb_version"], scan["fingerprint_version"], scan["tool_version"]) == (
+        "older-kb-0",
+        "0123456789ab",
+        "0.0.1",
+    )
+    assert data.fingerprint_version == fingerprints.data_version()
+    html = render_html(data)
+    assert "the scan identified with older-kb-0" in html
+    assert "the scan identified with 0123456789ab" in html
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,6 @@ rows), no box is wider than the page, the images are not blank. The PNGs are kep
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -13,8 +12,9 @@ from typing import Any
 
 import pytest
 
+from needs import missing, require_tool
+from store_samples import sample_identifications
 from test_report import FakeKnowledgeBase, fill_store
-from test_store_samples import sample_identifications
 from trueorigin.model import Evidence, Source
 from trueorigin.report import build_report, render_html
 from trueorigin.store import open_store
@@ -47,7 +47,10 @@ def _html(tmp_path: Path, extra_devices: int, hostile_lengths: bool = False) -> 
 
 
 def _weasy() -> object:
-    weasyprint = pytest.importorskip("weasyprint", reason="WeasyPrint is not installed (pip install weasyprint)")
+    try:
+        import weasyprint
+    except ImportError:
+        missing("WeasyPrint is not installed (pip install -e '.[pdf]')")
     return weasyprint
 
 
@@ -97,8 +100,7 @@ def test_long_unbreakable_values_wrap_inside_the_page(tmp_path: Path) -> None:
 
 
 def test_pdf_pages_render_to_non_blank_images(large_document: Any) -> None:
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("pdftoppm not found (apt-get install -y poppler-utils)")
+    require_tool("pdftoppm", install="apt-get install -y poppler-utils")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pdf = ARTIFACTS / "report-large.pdf"
     large_document.write_pdf(str(pdf))
@@ -112,9 +114,7 @@ def test_pdf_pages_render_to_non_blank_images(large_document: Any) -> None:
 
 
 def test_html_screenshot_is_not_blank(tmp_path: Path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium not found (apt-get install -y chromium)")
+    chromium = require_tool("chromium", "chromium-browser", install="apt-get install -y chromium")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = ARTIFACTS / "report.html"
     page.write_text(_html(tmp_path, 8), encoding="utf-8")

@@ -166,6 +166,7 @@ def test_credentials_are_used_but_never_leak(tmp_path: Path, servers: Background
     servers.add(host, 80, handle)
     creds = tmp_path / "creds.yaml"
     creds.write_text(f"- targets: [{host}]\n  username: {USERNAME}\n  password: {PASSWORD}\n", encoding="utf-8")
+    creds.chmod(0o600)  # as a careful user keeps it: no "readable by others" warning
     db_path = tmp_path / "scan.db"
     result = cli(
         "scan", host, "--ports", "80", "--no-udp", "--timeout", "2", "--credentials", str(creds),

@@ -76,7 +76,10 @@ def test_entries_apply_in_file_order() -> None:
         pytest.param("user,pass\na,b\n", "csv", "header row", id="csv-without-targets"),
         pytest.param("just text", "yaml", "must be a list", id="not-a-list"),
         pytest.param(
-            f"- {{targets: [nonsense!], username: a, password: {SECRET}}}", "yaml", "not an address", id="bad-target"
+            f"- {{targets: [nonsense!], username: a, password: {SECRET}}}",
+            "yaml",
+            "must be addresses, CIDRs or ranges",
+            id="bad-target",
         ),
     ],
 )

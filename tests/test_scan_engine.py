@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from trueorigin import __version__, fingerprints
+from trueorigin.knowledge import load
 from trueorigin.model import Identification, Observation, Status, Target
 from trueorigin.probes.base import Credential, ProbeContext, tcp_exchange
 from trueorigin.scan.credentials import parse_credentials
@@ -309,6 +311,13 @@ def test_run_scan_stores_every_host_and_resume_skips_done_ones(tmp_path: Path) -
         assert all(i.covered == "yes" for i in outcome.identifications)
         store = open_store(db)
         assert store.done_hosts(outcome.scan_id) == set(hosts)
+        record = store.get_scan(outcome.scan_id)
+        assert record is not None
+        assert (record.tool_version, record.kb_version, record.fingerprint_version) == (
+            __version__,
+            load().version,
+            fingerprints.data_version(),
+        )
         assert {h: len(d) for h, d in store.observation_digests(outcome.scan_id).items()} == {
             hosts[0]: 1,
             hosts[1]: 1,

@@ -70,7 +70,7 @@ def inventory(tmp_path: Path) -> Path:
 
 def test_sample_inventory_verdicts(inventory: Path) -> None:
     result = run(str(inventory), "--json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # covered rows found
     rows = json_rows(result.stdout)
     assert sorted(rows) == sorted(EXPECTED)
     for number, (verdicts, vendor) in EXPECTED.items():
@@ -93,7 +93,7 @@ def test_json_keeps_stdout_clean_and_reports_detection_on_stderr(inventory: Path
 
 def test_terminal_output_without_json(inventory: Path) -> None:
     result = run(str(inventory))
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # covered rows found
     assert "rows to act on" in result.stdout
     assert "covered yes" in result.stdout
 
@@ -102,7 +102,7 @@ def test_terminal_output_without_json(inventory: Path) -> None:
 def test_out_file_has_input_rows_and_added_columns(inventory: Path, tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"screened{suffix}"
     result = run(str(inventory), "--out", str(out))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # covered rows found
     if suffix == ".csv":
         with out.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
@@ -134,7 +134,7 @@ def test_every_input_format(tmp_path: Path) -> None:
     as_json.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     for path in (jsonl, as_json):
         result = run(str(path), "--json", "--no-decisions")
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output  # covered rows found
         rows = json_rows(result.stdout)
         assert rows[8]["vendor"] == "Hikvision" and rows[3]["vendor"] == "Dahua"
 
@@ -197,7 +197,7 @@ def test_bad_rows_are_reported_and_do_not_stop_the_run(tmp_path: Path) -> None:
     path = tmp_path / "broken.csv"
     path.write_text("Brand,Model\nHikvision,DS-2CD1023G0-IUF\nthis,row,has,too,many\nAxis,P3245-LVE\n")
     result = run(str(path), "--json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # covered rows found
     rows = json_rows(result.stdout)
     assert sorted(rows) == [1, 3]
     assert "bad row: row 2" in result.stderr
@@ -311,7 +311,7 @@ def test_store_records_rows_to_act_on_as_a_screen_scan(inventory: Path, tmp_path
 
     url = f"sqlite:///{tmp_path / 'screen.db'}"
     result = run(str(inventory), "--store", url, "--no-decisions")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # covered rows found
     flagged = {n: r for n, r in json_rows(run(str(inventory), "--json", "--no-decisions").stdout).items()}
     expected = {f"inventory.csv#row{n}": r for n, r in flagged.items() if r["covered"] != "no"}
     store = open_store(url)
@@ -328,7 +328,7 @@ def test_separator_and_control_characters_in_values(tmp_path: Path) -> None:
     path = tmp_path / "odd.csv"
     path.write_text('Brand,Description\n"Hik\x1fvision","a\x1fb"\nHikvision,"tab\there"\n', encoding="utf-8")
     result = run(str(path), "--json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # covered rows found
     rows = json_rows(result.stdout)
     assert sorted(rows) == [1, 2]
     assert rows[2]["covered"] == "yes"

@@ -154,7 +154,9 @@ class _HostEvidence:
         return max(values, key=lambda item: item[1])[0]
 
 
-def _knowledge_signals(state: _HostEvidence, brand_id: str | None, brand_shown: str | None) -> None:
+def _knowledge_signals(
+    state: _HostEvidence, brand_id: str | None, brand_shown: str | None, at: dt.date | None = None
+) -> None:
     kb = state.kb
     mac = state.best_fact("device.mac")
     if mac is not None:
@@ -208,9 +210,9 @@ def _knowledge_signals(state: _HostEvidence, brand_id: str | None, brand_shown: 
                 )
             )
     if brand_id is not None:
-        today = dt.date.today()
+        day = at or dt.date.today()
         for link in kb.oem_links(brand_id):
-            if not link.active_at(today) and not link.ended:
+            if not link.active_at(day) and not link.ended:
                 continue
             weight = BRAND_LINK_WEIGHT * (0.5 if link.ended else 1.0)
             certainty = link.certainty * weight
@@ -423,14 +425,17 @@ def _prefer_subsidiary(
     return ranked
 
 
-def identify_host(host: str, observations: Sequence[Observation], kb: KnowledgeBase | None = None) -> Identification:
-    """Combine every observation of one host into one identification."""
+def identify_host(
+    host: str, observations: Sequence[Observation], kb: KnowledgeBase | None = None, at: dt.date | None = None
+) -> Identification:
+    """Combine every observation of one host into one identification, as the knowledge base stood on `at`
+    (the day the observations were made; today when None)."""
     kb = kb or load()
     state = _HostEvidence(kb)
     for obs in observations:
         state.add_observation(obs)
     brand_shown, brand_id, brand_evidence = _brand_shown(state)
-    _knowledge_signals(state, brand_id, brand_shown)
+    _knowledge_signals(state, brand_id, brand_shown, at)
 
     scores = _combine(state.signals)
     ranked = sorted(scores.items(), key=lambda item: -item[1][0])
@@ -476,11 +481,11 @@ def identify_host(host: str, observations: Sequence[Observation], kb: KnowledgeB
     regimes: tuple[str, ...] = ()
     coverage_evidence: list[Evidence] = []
     if vendor_id is not None:
-        covered, regimes = kb.coverage(vendor_id)
+        covered, regimes = kb.coverage(vendor_id, at=at)
         if covered == "yes" and confidence < MIN_COVERED_CONFIDENCE:
             covered = "review"
             conflicts.append(f"covered vendor {vendor_name} rests on weak evidence ({confidence:.2f}): confirm")
-        for entry in kb.covering_entries(vendor_id):
+        for entry in kb.covering_entries(vendor_id, at=at):
             regime = kb.regime(entry.regime)
             rule = regime.scope_rule(entry.scope) if regime else None
             qualifier = f" — {rule.text}" if rule else ""

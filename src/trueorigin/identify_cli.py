@@ -14,12 +14,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from trueorigin.errors import InputError
-from trueorigin.identify import identify_all
+from trueorigin.audit import identify_all
+from trueorigin.errors import InputError, verdict_exit_code
 from trueorigin.model import Identification, Observation
 from trueorigin.observations_io import BadLine, read_jsonl
-
-EXIT_COVERED = 1  # same convention as `scan`: covered equipment found
 
 
 def print_identifications(idents: Iterable[Identification], as_json: bool, console: Console | None = None) -> int:
@@ -58,7 +56,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Identify hosts from saved device responses (the offline contract).
 
-        Exit code: 0 nothing covered, 1 covered equipment found, 2 bad input.
+        Exit code: 0 nothing covered, 1 covered found, 3 review only, 2 bad input (README).
         """
         err = Console(stderr=True)
         if str(path) == "-":
@@ -79,6 +77,6 @@ def register(app: typer.Typer) -> None:
                 observations.append(item)
         if not observations:
             raise InputError(f"{path}: no valid observation lines")
-        covered = print_identifications(identify_all(observations), as_json)
-        if covered:
-            raise typer.Exit(EXIT_COVERED)
+        idents = identify_all(observations)
+        print_identifications(idents, as_json)
+        raise typer.Exit(verdict_exit_code(i.covered for i in idents))

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from trueorigin.errors import TrueOriginError
+from trueorigin.errors import EXIT_CHECK_FAILED, InputError
 from trueorigin.fingerprints import is_known_field, load_rules, match_field
 from trueorigin.fingerprints.selftest import run_selftest
 
@@ -23,14 +23,6 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def _load_or_exit() -> None:
-    try:
-        load_rules()
-    except TrueOriginError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(exc.exit_code) from exc
-
-
 @fingerprints_app.command("list")
 def list_rules(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per rule."),
@@ -38,7 +30,6 @@ def list_rules(
     field: str | None = typer.Option(None, "--field", help="Only rules on this field."),
 ) -> None:
     """List the rules: id, field, what they set, certainty, number of examples."""
-    _load_or_exit()
     rules = [r for r in load_rules() if (vendor is None or r.vendor == vendor) and (field is None or r.field == field)]
     if as_json:
         for r in rules:
@@ -74,7 +65,6 @@ def test_rules(
     show_all: bool = typer.Option(False, "--all", help="Also print passing checks."),
 ) -> None:
     """Replay every example, counter-example and generic banner; exit 1 if any check fails."""
-    _load_or_exit()
     results = run_selftest(load_rules())
     counts = Counter(r.status for r in results)
     if as_json:
@@ -90,7 +80,7 @@ def test_rules(
             console.print(f"[{colour}]{r.status}[/{colour}] {r.check} {r.rule_id} {escape(repr(r.subject))} {detail}")
         console.print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped")
     if counts["fail"]:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 @fingerprints_app.command("match")
@@ -100,10 +90,8 @@ def match_value(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Which rules match VALUE on FIELD, and what they extract."""
-    _load_or_exit()
     if not is_known_field(field):
-        err_console.print(f"[red]error:[/red] {escape(field)!r} is not in the field vocabulary (docs/ARCHITECTURE.md)")
-        raise typer.Exit(2)
+        raise InputError(f"{field!r} is not in the field vocabulary (docs/ARCHITECTURE.md)")
     hits = match_field(field, value)
     if as_json:
         for hit in hits:

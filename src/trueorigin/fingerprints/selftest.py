@@ -101,16 +101,17 @@ def _parsers() -> tuple[dict[str, Any], str | None]:
 
 
 def check_raw_example(rule: Rule, example: Example, rules: Sequence[Rule]) -> tuple[CheckStatus, list[str]]:
-    """Replay raw protocol bytes through the protocol's parser, then the rules; skip while no parser exists."""
+    """Replay raw protocol bytes through the protocol's parser, then the rules. A parser that fails to import
+    or a protocol with no parser (a misspelled name) fails the example: a check must not pass by not running."""
     from trueorigin.fingerprints import match
     from trueorigin.probes import parse
 
     assert example.raw is not None and example.protocol is not None
     table, import_error = _parsers()
     if import_error:
-        return "skip", [import_error]
+        return "fail", [import_error]
     if example.protocol not in table:
-        return "skip", [f"no parser for protocol {example.protocol!r} yet"]
+        return "fail", [f"no parser for protocol {example.protocol!r} (known: {', '.join(sorted(table))})"]
     parsed = parse(Observation(host="example", protocol=example.protocol, data=example.raw, request=example.request))
     if not parsed.ok:
         return "fail", [f"parser says unparseable: {parsed.error}"]

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from trueorigin.errors import TrueOriginError
+from trueorigin.errors import EXIT_CHECK_FAILED, EXIT_REVIEW, InputError, verdict_exit_code
 
 kb_app = typer.Typer(
     name="kb",
@@ -20,20 +21,12 @@ console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
-def _fail(exc: TrueOriginError) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-    return typer.Exit(exc.exit_code)
-
-
 @kb_app.command("stats")
 def stats(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
     """Counts per kind of record and the dates of the data."""
     from trueorigin.knowledge import load
 
-    try:
-        counts = load().stats()
-    except TrueOriginError as exc:
-        raise _fail(exc) from exc
+    counts = load().stats()
     if as_json:
         typer.echo(json.dumps(counts, ensure_ascii=False, indent=2))
         return
@@ -60,7 +53,7 @@ def validate_cmd() -> None:
         for problem in problems:
             err_console.print(f"[red]✗[/red] {problem}", highlight=False)
         err_console.print(f"{len(problems)} problem(s)")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)
     console.print("[green]✓[/green] knowledge base is valid")
 
 
@@ -69,13 +62,13 @@ def explain(
     name: str = typer.Argument(..., help="Brand, company (any language), MAC address or OUI, model number or FCC ID."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """What NAME resolves to, why (the chain of records) and on which sources. Exit 1 when it is unknown."""
+    """What NAME resolves to, why (the chain of records) and on which sources.
+
+    Exit code: 0 not covered, 1 covered, 3 covered "review" or NAME unknown (a person must look), 2 bad input.
+    """
     from trueorigin.knowledge import load
 
-    try:
-        resolution = load().resolve(name)
-    except TrueOriginError as exc:
-        raise _fail(exc) from exc
+    resolution = load().resolve(name)
     if as_json:
         typer.echo(json.dumps(resolution.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -105,8 +98,9 @@ def explain(
                 console.print(f"  - {source.title} — {source.url} ({source.date})", highlight=False)
     if resolution.kind == "unknown":
         if not as_json:
-            err_console.print(f"[red]error:[/red] {name!r} is not known to the knowledge base", highlight=False)
-        raise typer.Exit(1)
+            err_console.print(f"{escape(repr(name))} is not known to the knowledge base", highlight=False)
+        raise typer.Exit(EXIT_REVIEW)
+    raise typer.Exit(verdict_exit_code([resolution.covered]))
 
 
 @kb_app.command("import-oui")
@@ -122,18 +116,14 @@ def import_oui(
     from trueorigin.knowledge.oui import import_registry, write_oui_tsv
     from trueorigin.knowledge.ouimap import load_mapping
 
-    try:
-        mapping, excluded, digest = load_mapping()
-        result = import_registry(path, mapping, excluded, registry_date)
-    except TrueOriginError as exc:
-        raise _fail(exc) from exc
+    mapping, excluded, digest = load_mapping()
+    result = import_registry(path, mapping, excluded, registry_date)
     target = output or DATA_DIR / "oui.tsv"
     text = write_oui_tsv(result, str(path), f"oui-organizations.yaml sha256 {digest[:16]}")
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
-        err_console.print(f"[red]error:[/red] cannot write {target}: {exc.strerror or exc}")
-        raise typer.Exit(2) from exc
+        raise InputError(f"cannot write {target}: {exc.strerror or exc}") from exc
     console.print(
         f"{len(result.records)} assignments of {len(result.counts)} entities/brands from {result.rows_read} "
         f"registry rows (registry date {result.registry_date}) → {target}",

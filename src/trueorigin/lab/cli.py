@@ -7,17 +7,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from trueorigin.errors import TrueOriginError
 from trueorigin.lab.site import DEFAULT_CIDR, DEFAULT_NAMESPACE, MIXES, LabSite
 
 lab_app = typer.Typer(help="The device lab: a simulated site of real-looking devices in its own network namespace.")
 console = Console()
 err_console = Console(stderr=True)
-
-
-def _fail(exc: TrueOriginError) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {exc}")
-    return typer.Exit(exc.exit_code)
 
 
 @lab_app.command("up")
@@ -30,11 +24,8 @@ def up(
     namespace: str = typer.Option(DEFAULT_NAMESPACE, "--namespace", help="Network namespace name."),
 ) -> None:
     """Create the namespace and addresses, start the simulator, write the manifest."""
-    try:
-        site = LabSite(hosts=hosts, seed=seed, mix=mix, cidr=cidr, namespace=namespace, manifest_path=manifest)
-        built = site.up()
-    except TrueOriginError as exc:
-        raise _fail(exc) from None
+    site = LabSite(hosts=hosts, seed=seed, mix=mix, cidr=cidr, namespace=namespace, manifest_path=manifest)
+    built = site.up()
     covered = sum(1 for h in built["hosts"] if h["covered"] == "yes")
     console.print(f"namespace: {built['namespace'] or '(none: 127.0.0.0/8 loopback fallback)'}")
     console.print(f"cidr: {built['cidr']}")
@@ -54,18 +45,13 @@ def run(
     except FileNotFoundError as exc:
         err_console.print(f"[red]error:[/red] command not found: {exc.filename}")
         raise typer.Exit(127) from None
-    except TrueOriginError as exc:
-        raise _fail(exc) from None
     raise typer.Exit(result.returncode)
 
 
 @lab_app.command("down")
 def down(namespace: str = typer.Option(DEFAULT_NAMESPACE, "--namespace", help="Network namespace name.")) -> None:
     """Stop the simulator and remove the namespace."""
-    try:
-        LabSite(namespace=namespace).down()
-    except TrueOriginError as exc:
-        raise _fail(exc) from None
+    LabSite(namespace=namespace).down()
     console.print(f"lab {namespace} is down")
 
 

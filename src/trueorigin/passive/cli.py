@@ -7,23 +7,24 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from trueorigin.errors import InputError
-from trueorigin.identify_cli import EXIT_COVERED, print_identifications
+from trueorigin.audit import audit_collected
+from trueorigin.errors import InputError, verdict_exit_code
+from trueorigin.identify_cli import print_identifications
 from trueorigin.model import Identification
-from trueorigin.passive.audit import identify_collected
 from trueorigin.passive.capture import CaptureReader
 from trueorigin.passive.imports import read_asset_csv, read_nmap_xml
 
 DB_HELP = "Store URL (default sqlite:///trueorigin.db); results are stored like a scan's."
 
 
-def _finish(idents: list[Identification], scan_id: str | None, as_json: bool, everything: bool) -> None:
+def _finish(
+    idents: list[Identification], scan_id: str | None, as_json: bool, everything: bool, damaged: bool = False
+) -> None:
     shown = idents if everything else [i for i in idents if i.vendor or i.brand or i.model or i.mac]
-    covered = print_identifications(shown, as_json)
+    print_identifications(shown, as_json)
     if scan_id and not as_json:
         Console(stderr=True).print(f"stored as scan [bold]{scan_id}[/bold]")
-    if covered:
-        raise typer.Exit(EXIT_COVERED)
+    raise typer.Exit(verdict_exit_code((i.covered for i in idents), damaged=damaged))
 
 
 def register(app: typer.Typer) -> None:
@@ -38,13 +39,19 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Identify devices from a packet capture, sending nothing on the network.
 
-        Exit code: 0 nothing covered, 1 covered equipment found, 2 bad input.
+        Exit code: 0 nothing covered, 1 covered found, 3 review only, 2 bad input, 4 damaged input (README).
         """
         if not capture.is_file():
             raise InputError(f"no such capture file: {capture}")
         reader = CaptureReader(capture)
-        scan_id, idents = identify_collected(
-            reader.observations(), kind="passive", source=capture, db_url=db, site=site, store_results=not no_store
+        scan_id, idents = audit_collected(
+            reader.observations(),
+            kind="passive",
+            targets=[str(capture)],
+            options={"source": str(capture)},
+            db_url=db,
+            site=site,
+            store_results=not no_store,
         )
         if reader.skipped:
             Console(stderr=True).print(f"[yellow]{reader.skipped} of {reader.packets} packets could not be decoded[/]")
@@ -61,7 +68,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Identify devices from an existing nmap scan or asset inventory export.
 
-        Exit code: 0 nothing covered, 1 covered equipment found, 2 bad input.
+        Exit code: 0 nothing covered, 1 covered found, 3 review only, 2 bad input, 4 damaged input (README).
         """
         if not path.is_file():
             raise InputError(f"no such file: {path}")
@@ -77,7 +84,13 @@ def register(app: typer.Typer) -> None:
             raise InputError(f"unknown --format {fmt!r}: use auto, nmap or csv")
         if not observations:
             raise InputError(f"{path}: no hosts with usable facts")
-        scan_id, idents = identify_collected(
-            observations, kind=f"import-{kind}", source=path, db_url=db, site=site, store_results=not no_store
+        scan_id, idents = audit_collected(
+            observations,
+            kind=f"import-{kind}",
+            targets=[str(path)],
+            options={"source": str(path)},
+            db_url=db,
+            site=site,
+            store_results=not no_store,
         )
         _finish(idents, scan_id, as_json, True)

@@ -6,7 +6,7 @@ DeviceDescription (the model), DeviceSN, MAC, SoftwareVersion, DSPVersion, ports
 
 Format references (no official specification is published):
 - julienblitte/UniversalScanner, UniversalScanner/Hikvision.cs and Hikvision.selftest (seen 2026-11-24)
-- MatrixEditor/hiktools SADP documentation and Wireshark dissector (landscape.md [O3])
+- MatrixEditor/hiktools SADP documentation and Wireshark dissector (docs/research/landscape.md [O3])
 
 Unverified: whether every firmware answers a unicast inquiry to its sender; SADP tools also listen on the
 multicast group, so some devices may answer only there (the scanner's `--multicast` mode hears those).

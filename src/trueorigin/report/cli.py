@@ -8,12 +8,12 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from trueorigin.errors import InputError
+from trueorigin.errors import EXIT_CHECK_FAILED, InputError
 from trueorigin.report.data import build_report
 from trueorigin.report.render import RENDERERS, renderer_for
 from trueorigin.report.verify import verify_report
 from trueorigin.store.api import open_store
-from trueorigin.store.cli import DB_HELP, cli_errors, resolve_scan_ref
+from trueorigin.store.cli import DB_HELP, resolve_scan_ref
 
 report_app = typer.Typer(
     help="Write the compliance report (html, pdf, csv, json) for a scan, or verify one later.",
@@ -32,20 +32,20 @@ def report_command(
     """Write the compliance report for a scan."""
     if ctx.invoked_subcommand is not None:
         return
-    with cli_errors():
-        renderer = renderer_for(fmt)
-        if out is None:
-            raise InputError("--out PATH is required (e.g. --out report.html)")
-        if not out.parent.exists():
-            raise InputError(f"directory does not exist: {out.parent}")
-        with open_store(db) as store:
-            scan_id = resolve_scan_ref(store, scan) if scan else None
-            data = build_report(store, scan_id)
-        renderer.render(data, out)
-        Console().print(
-            f"wrote {out} ({renderer.format}): {len(data.covered_devices)} covered device(s), "
-            f"{len(data.review_devices)} to review; scan {data.scan.id}; knowledge base {data.kb_version}"
-        )
+    renderer = renderer_for(fmt)
+    if out is None:
+        raise InputError("--out PATH is required (e.g. --out report.html)")
+    if not out.parent.exists():
+        raise InputError(f"directory does not exist: {out.parent}")
+    with open_store(db) as store:
+        scan_id = resolve_scan_ref(store, scan) if scan else None
+        data = build_report(store, scan_id)
+    renderer.render(data, out)
+    Console().print(
+        f"wrote {out} ({renderer.format}): {len(data.covered_devices)} covered device(s), "
+        f"{len(data.review_devices)} to review; scan {data.scan.id}; knowledge base {data.kb_version}; "
+        f"fingerprints {data.fingerprint_version}"
+    )
 
 
 @report_app.command("verify")
@@ -55,7 +55,7 @@ def verify_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Check that the report's evidence manifest is intact and every raw answer it lists is unaltered."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         result = verify_report(report, store)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))
@@ -68,7 +68,7 @@ def verify_command(
             console.print(f"  finding {failure['finding_id']} {failure['host']}: {failure['sha256']}")
         console.print("[green]VERIFIED[/green]" if result.ok else "[red]VERIFICATION FAILED[/red]")
     if not result.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trueorigin import __version__
+from trueorigin import __version__, fingerprints
 from trueorigin.errors import InputError
 from trueorigin.model import Identification, Source
 from trueorigin.store.api import REMEDIATION_STATUSES, FindingFilter, ScanRecord, Store, iso_time, status_at
@@ -138,6 +138,7 @@ class ReportData:
     tool_version: str
     kb_version: str
     kb_data_dates: dict[str, str]
+    fingerprint_version: str
     scan: ScanRecord
     identified: int  # hosts identified in the scan (covered or not)
     devices: list[ReportDevice]
@@ -206,6 +207,7 @@ class ReportData:
             "tool_version": self.tool_version,
             "kb_version": self.kb_version,
             "kb_data_dates": self.kb_data_dates,
+            "fingerprint_version": self.fingerprint_version,
             "scan": {
                 "id": scan.id,
                 "kind": scan.kind,
@@ -215,6 +217,9 @@ class ReportData:
                 "finished_at": iso_time(scan.finished_at),
                 "targets": scan.targets,
                 "kb_version": scan.kb_version,
+                "fingerprint_version": scan.fingerprint_version,
+                "tool_version": scan.tool_version,
+                "source_scan": scan.source_scan,
             },
             "summary": self.summary_json(),
             "devices": [d.to_json() for d in self.devices],
@@ -392,6 +397,7 @@ def build_report(store: Store, scan_id: str | None = None, today: dt.date | None
         tool_version=__version__,
         kb_version=kb_version,
         kb_data_dates={str(k): str(v) for k, v in dict(dates).items()},
+        fingerprint_version=fingerprints.data_version(),
         scan=scan,
         identified=scan.identifications,
         devices=devices,

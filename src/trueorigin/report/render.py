@@ -127,6 +127,7 @@ CSV_COLUMNS = (
     "observation_sha256",
     "scan_id",
     "kb_version",
+    "fingerprint_version",
 )
 
 
@@ -166,6 +167,7 @@ class CsvRenderer:
                         ";".join(d.observation_sha256),
                         data.scan.id,
                         data.kb_version,
+                        data.fingerprint_version,
                     ]
                 )
         _write_sidecar(data, out)

@@ -7,15 +7,16 @@ import os
 import resource
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from trueorigin.errors import InputError, TrueOriginError
+from trueorigin.errors import EXIT_INTERRUPTED, InputError
 from trueorigin.scan.engine import DEFAULT_TCP_PORTS, ScanStats
-from trueorigin.scan.output import EXIT_ERROR, exit_code, render_table, write_csv, write_json_lines
+from trueorigin.scan.output import exit_code, render_table, write_csv, write_json_lines
 from trueorigin.scan.run import ScanOutcome, ScanRequest, run_scan
 from trueorigin.scan.targets import DEFAULT_MAX_HOSTS
 
@@ -57,11 +58,39 @@ def _progress_wanted(console: Console) -> bool:
     return console.is_terminal and not os.environ.get("CI")
 
 
+# CLI parameter -> the stored option it sets; with --resume, a parameter the user names must match it
+_RESUME_CHECKED = {
+    "exclude": "exclude",
+    "ports": "ports",
+    "rate": "rate",
+    "concurrency": "concurrency",
+    "per_host": "per_host_concurrency",
+    "timeout": "timeout",
+    "allow_public": "allow_public",
+    "max_hosts": "max_hosts",
+    "multicast": "multicast_iface",
+    "no_udp": "udp_discovery",
+}
+
+
+def _named_again(ctx: typer.Context, request: ScanRequest) -> dict[str, Any]:
+    """Stored-option values of the parameters the user typed (or set by environment) with --resume."""
+    stored = request.stored_options()
+    given: dict[str, Any] = {}
+    for param, key in _RESUME_CHECKED.items():
+        source = ctx.get_parameter_source(param)
+        # compared by name: the enum lives in Typer's private copy of click
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+            given[key] = stored[key]
+    return given
+
+
 def register(app: typer.Typer) -> None:
     """Add `scan` to the root app."""
 
     @app.command("scan")
     def scan_command(
+        ctx: typer.Context,
         targets: Annotated[
             list[str] | None,
             typer.Argument(help="Addresses, CIDRs, ranges (a-b or a.b.c.d-N), hostnames, @file or file paths."),
@@ -114,41 +143,40 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Audit the hosts you name: discover, fingerprint, identify the true manufacturer, store the evidence.
 
-        Exit codes: 0 nothing covered, 1 covered equipment found, 3 only hosts needing review, 2 error.
+        Exit codes: 0 nothing covered, 1 covered found, 3 only hosts needing review, 2 bad input (README).
         """
         # a pipe gets a wide table instead of Rich's 80-column default, so addresses are never cut
         out = Console(file=sys.stdout) if sys.stdout.isatty() else Console(file=sys.stdout, width=200)
         err = Console(stderr=True)
         if as_json and as_csv:
-            err.print("[red]error:[/red] choose one of --json and --csv")
-            raise typer.Exit(EXIT_ERROR)
+            raise InputError("choose one of --json and --csv")
         if resume is None and not targets:
-            err.print("[red]error:[/red] name at least one target (or --resume SCAN_ID)")
-            raise typer.Exit(EXIT_ERROR)
+            raise InputError("name at least one target (or --resume SCAN_ID)")
         if resume is not None and targets:
-            err.print("[red]error:[/red] --resume reuses the stored scan's targets; do not name targets with it")
-            raise typer.Exit(EXIT_ERROR)
+            raise InputError("--resume reuses the stored scan's targets; do not name targets with it")
 
         progress: Progress | None = None
         task: TaskID | None = None
         try:
-            request = None
-            if resume is None:
-                request = ScanRequest(
-                    targets=list(targets or []),
-                    exclude=list(exclude or []),
-                    ports=parse_ports(ports),
-                    credentials_path=credentials,
-                    rate=rate,
-                    concurrency=concurrency,
-                    per_host_concurrency=per_host,
-                    timeout=timeout,
-                    allow_public=allow_public,
-                    max_hosts=max_hosts,
-                    multicast_iface=multicast,
-                    udp_discovery=not no_udp,
-                    site=site,
-                )
+            named = ScanRequest(
+                targets=list(targets or []),
+                exclude=list(exclude or []),
+                ports=parse_ports(ports),
+                credentials_path=credentials,
+                rate=rate,
+                concurrency=concurrency,
+                per_host_concurrency=per_host,
+                timeout=timeout,
+                allow_public=allow_public,
+                max_hosts=max_hosts,
+                multicast_iface=multicast,
+                udp_discovery=not no_udp,
+                site=site,
+            )
+            request = named if resume is None else None
+            given = _named_again(ctx, named) if resume is not None else {}
+            if resume is not None and site is not None:
+                given["site"] = site
             _raise_fd_limit()
             if _progress_wanted(err):
                 progress = Progress(
@@ -180,13 +208,12 @@ def register(app: typer.Typer) -> None:
                 credentials_path=credentials,
                 on_start=on_start,
                 on_progress=on_progress,
+                on_warning=lambda text: err.print(f"[yellow]warning:[/yellow] {escape(text)}"),
+                resume_options=given,
             )
-        except TrueOriginError as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/yellow]: finished hosts are stored; continue with --resume SCAN_ID")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         finally:
             if progress is not None:
                 progress.stop()

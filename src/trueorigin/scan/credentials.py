@@ -15,15 +15,17 @@ The first entry whose targets contain a host wins for each credential kind, in f
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from trueorigin.errors import InputError
+from trueorigin.errors import InputError, TrueOriginError
 from trueorigin.probes.base import Credential
 from trueorigin.scan.targets import TargetSet, parse_targets
 
@@ -44,6 +46,7 @@ class CredentialEntry:
 @dataclass(frozen=True, slots=True)
 class CredentialBook:
     entries: tuple[CredentialEntry, ...] = ()
+    warnings: tuple[str, ...] = ()  # for the user, never quoting a secret (e.g. the file is world-readable)
 
     def for_host(self, address: str) -> tuple[Credential, ...]:
         return tuple(e.credential for e in self.entries if e.credential is not None and address in e.targets)
@@ -77,8 +80,16 @@ def _entry(raw: Any, where: str) -> CredentialEntry:
     if spec_value in (None, "", []):
         raise InputError(f"{where}: missing 'targets' (or 'cidr')")
     specs = _target_specs(spec_value, where)
-    # credentials may name public hosts the user owns; the scan's own target check still applies
-    targets = parse_targets(specs, allow_public=True, max_hosts=2**32, resolve=True)
+    # credentials may name public hosts the user owns; the scan's own target check still applies.
+    # No name resolution and no echo: a CSV row whose cells shifted puts a password here, and it must not
+    # become a DNS query or an error message.
+    try:
+        targets = parse_targets(specs, allow_public=True, max_hosts=None, resolve=False)
+    except TrueOriginError:
+        raise InputError(
+            f"{where}: 'targets' must be addresses, CIDRs or ranges "
+            "(value withheld: a shifted column may hold a secret)"
+        ) from None
     username, password = raw.get("username"), raw.get("password")
     community = raw.get("snmp_community") or None
     credential: Credential | None = None
@@ -95,11 +106,17 @@ def _entry(raw: Any, where: str) -> CredentialEntry:
 
 def _rows_from_csv(text: str) -> list[dict[str, Any]]:
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+        # strict: an unterminated quote is an error, not a cell that swallows the rest of the file
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
         if not reader.fieldnames or not ({"targets", "cidr"} & {f.strip().lower() for f in reader.fieldnames}):
             raise InputError("credentials CSV needs a header row with 'targets' (or 'cidr'), 'username', 'password'")
         rows: list[dict[str, Any]] = []
-        for row in reader:
+        for number, row in enumerate(reader, start=2):
+            if None in row:
+                raise InputError(
+                    f"credentials CSV line {number} has more cells than the header (an unquoted comma?); "
+                    "values withheld"
+                )
             rows.append({(k or "").strip().lower(): _cell(v) for k, v in row.items()})
     except csv.Error:
         raise InputError("credentials file is not valid CSV (line details withheld)") from None
@@ -107,9 +124,6 @@ def _rows_from_csv(text: str) -> list[dict[str, Any]]:
 
 
 def _cell(value: Any) -> str:
-    # DictReader puts surplus cells of a long row in a list under the key None
-    if isinstance(value, list):
-        return " ".join(str(v) for v in value).strip()
     return (value or "").strip()
 
 
@@ -133,15 +147,46 @@ def parse_credentials(text: str, fmt: str) -> CredentialBook:
     return CredentialBook(tuple(_entry(raw, f"credential #{i + 1}") for i, raw in enumerate(data)))
 
 
-def load_credentials(path: Path) -> CredentialBook:
+def _read(path: Path) -> bytes:
     try:
-        if path.stat().st_size > MAX_CREDENTIAL_FILE_BYTES:
-            raise InputError(f"credentials file {path} is larger than {MAX_CREDENTIAL_FILE_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read credentials file {path}: {exc}") from exc
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CREDENTIAL_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read credentials file {path}: {exc.strerror}") from exc
+    if len(data) > MAX_CREDENTIAL_FILE_BYTES:
+        raise InputError(f"credentials file {path} is larger than {MAX_CREDENTIAL_FILE_BYTES} bytes")
+    return data
+
+
+def _exposure_warning(path: Path) -> str | None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) and mode & 0o044:
+        return (
+            f"credentials file {path} is readable by other users (mode {stat.S_IMODE(mode):o}); "
+            f"restrict it: chmod 600 {path}"
+        )
+    return None
+
+
+def load_credentials(path: Path) -> CredentialBook:
+    data = _read(path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"credentials file {path} is not UTF-8 text") from None
     suffix = path.suffix.lower()
     fmt = {".csv": "csv", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}.get(suffix)
     if fmt is None:
         fmt = "json" if text.lstrip().startswith(("[", "{")) else "yaml"
-    return parse_credentials(text, fmt)
+    book = parse_credentials(text, fmt)
+    warning = _exposure_warning(path)
+    return replace(book, warnings=(warning,)) if warning else book
+
+
+def credentials_check(path: Path, salt: bytes) -> str:
+    """A salted, slow hash of the file's bytes: lets `--resume` tell the same file from another, and
+    is stored instead of anything that could give a password back."""
+    return hashlib.scrypt(_read(path), salt=salt, n=2**14, r=8, p=1, dklen=32).hex()

@@ -9,7 +9,7 @@ For each target address (only those the user named, see `targets.py`):
    `probe(Target(address, port))` of every module whose `TCP_PORTS` contains an open port.
    Modules with `NEEDS_CREDENTIALS` run only when the user's credentials file names the host.
 3. The neighbour table (/proc/net/arp, a local read) gives the MAC address when the host is on-link.
-4. Identification (`trueorigin.identify.identify_host`) of the host's observations, then the result sink
+4. Identification (`trueorigin.audit.identify`) of the host's observations, then the result sink
    (the store) gets observations, identification and "host finished" before anything else about the host.
 
 How a module is called (the scanner's side of the ARCHITECTURE probe contract):
@@ -51,14 +51,14 @@ Identifier = Callable[[str, list[Observation]], Identification]
 
 
 def default_identifier() -> Identifier:
-    """`trueorigin.identify.identify_host`, imported late so the engine loads without the knowledge base."""
-    from trueorigin.identify import identify_host
+    """The audit pipeline's identification step (`trueorigin.audit.identify`), imported late so the engine
+    loads without the knowledge base."""
+    from trueorigin.audit import identify
 
-    def identify(host: str, observations: list[Observation]) -> Identification:
-        identification: Identification = identify_host(host, observations)
-        return identification
+    def identify_one(host: str, observations: list[Observation]) -> Identification:
+        return identify(host, observations)
 
-    return identify
+    return identify_one
 
 
 @dataclass(frozen=True, slots=True)

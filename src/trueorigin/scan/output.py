@@ -1,10 +1,6 @@
-"""Rendering scan results: Rich table, JSON lines (the `Identification.to_json()` contract), CSV; exit codes.
+"""Rendering scan results: Rich table, JSON lines (the `Identification.to_json()` contract), CSV; exit code.
 
-Exit codes of `trueorigin scan` (documented in docs/scanning.md):
-  0  no covered equipment found
-  1  covered equipment found (at least one host with covered = "yes")
-  2  bad input or an error (no scan result)
-  3  nothing covered for certain, but at least one host needs review (covered = "review")
+The exit code follows the one rule of every command (trueorigin.errors, README "Reliability").
 """
 
 from __future__ import annotations
@@ -17,12 +13,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.table import Table
 
+from trueorigin.errors import verdict_exit_code
 from trueorigin.model import Identification
-
-EXIT_CLEAN = 0
-EXIT_COVERED = 1
-EXIT_ERROR = 2
-EXIT_REVIEW = 3
 
 CSV_COLUMNS = (
     "host",
@@ -40,12 +32,7 @@ CSV_COLUMNS = (
 
 
 def exit_code(identifications: Iterable[Identification]) -> int:
-    covered = {i.covered for i in identifications}
-    if "yes" in covered:
-        return EXIT_COVERED
-    if "review" in covered:
-        return EXIT_REVIEW
-    return EXIT_CLEAN
+    return verdict_exit_code(i.covered for i in identifications)
 
 
 def _sort_key(ident: Identification) -> tuple[int, str]:

@@ -20,7 +20,9 @@ caller raises the limit explicitly.
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import ipaddress
+import json
 import os
 import re
 import socket
@@ -29,62 +31,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trueorigin.errors import InputError, SafetyError
+from trueorigin.scan.addresses import (
+    Interval,
+    canonical,
+    canonical_address,
+    expand_exclusions,
+    judge,
+    subtract,
+)
 
 DEFAULT_MAX_HOSTS = 65_536
 MAX_TARGET_FILE_BYTES = 16 * 1024 * 1024
 RESOLVE_TIMEOUT = 5.0
 _MAX_FILE_DEPTH = 4
+SHOWN_SPEC_CHARS = 80
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?:\.(?!-)[A-Za-z0-9-]{1,63})*\.?$")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Interval:
-    """Inclusive range of integer addresses of one IP version."""
-
-    version: int
-    first: int
-    last: int
-
-    def __len__(self) -> int:
-        return self.last - self.first + 1
-
-    def address(self, value: int) -> IPAddress:
-        return ipaddress.IPv4Address(value) if self.version == 4 else ipaddress.IPv6Address(value)
-
-
-def _merge(intervals: Iterable[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for iv in sorted(intervals):
-        if merged and merged[-1].version == iv.version and iv.first <= merged[-1].last + 1:
-            last = merged[-1]
-            merged[-1] = Interval(iv.version, last.first, max(last.last, iv.last))
-        else:
-            merged.append(iv)
-    return merged
-
-
-def _subtract(keep: list[Interval], remove: list[Interval]) -> list[Interval]:
-    """Both inputs merged and sorted; returns `keep` minus `remove`."""
-    out: list[Interval] = []
-    for iv in keep:
-        pieces = [iv]
-        for cut in remove:
-            if cut.version != iv.version:
-                continue
-            next_pieces: list[Interval] = []
-            for piece in pieces:
-                if cut.last < piece.first or cut.first > piece.last:
-                    next_pieces.append(piece)
-                    continue
-                if cut.first > piece.first:
-                    next_pieces.append(Interval(piece.version, piece.first, cut.first - 1))
-                if cut.last < piece.last:
-                    next_pieces.append(Interval(piece.version, cut.last + 1, piece.last))
-            pieces = next_pieces
-        out.extend(pieces)
-    return out
 
 
 @dataclass(slots=True)
@@ -94,8 +57,24 @@ class TargetSet:
     intervals: list[Interval]
     hostnames: dict[str, str] = field(default_factory=dict)  # address -> hostname the user gave
 
+    def count(self) -> int:
+        """Number of addresses (any size; len() fails past a machine integer on IPv6 blocks)."""
+        return sum(iv.size for iv in self.intervals)
+
     def __len__(self) -> int:
-        return sum(len(iv) for iv in self.intervals)
+        return self.count()
+
+    def ranges(self) -> list[str]:
+        """The resolved set as text, one 'first-last' (or single address) per interval, in order."""
+        return [
+            str(iv.address(iv.first)) if iv.first == iv.last else f"{iv.address(iv.first)}-{iv.address(iv.last)}"
+            for iv in self.intervals
+        ]
+
+    def digest(self) -> str:
+        """SHA-256 of the resolved addresses and the hostnames that named them: equal sets, equal digests."""
+        text = json.dumps({"ranges": self.ranges(), "hostnames": sorted(self.hostnames.items())}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def __iter__(self) -> Iterator[str]:
         for iv in self.intervals:
@@ -106,7 +85,7 @@ class TargetSet:
         if not isinstance(address, str):
             return False
         try:
-            ip = ipaddress.ip_address(address)
+            ip = ipaddress.ip_address(canonical_address(address))
         except ValueError:
             return False
         value = int(ip)
@@ -143,11 +122,11 @@ def _parse_range(spec: str) -> Interval | None:
         try:
             end = ipaddress.ip_address(end_text)
         except ValueError as exc:
-            raise InputError(f"bad range end in {spec!r}") from exc
+            raise InputError(f"bad range end in {shown(spec)}") from exc
     if end.version != start.version:
-        raise InputError(f"range {spec!r} mixes IPv4 and IPv6")
+        raise InputError(f"range {shown(spec)} mixes IPv4 and IPv6")
     if int(end) < int(start):
-        raise InputError(f"range {spec!r} ends before it starts")
+        raise InputError(f"range {shown(spec)} ends before it starts")
     return Interval(start.version, int(start), int(end))
 
 
@@ -157,20 +136,20 @@ def _resolve(hostname: str) -> list[str]:
     try:
         infos = pool.submit(socket.getaddrinfo, hostname, None, type=socket.SOCK_STREAM).result(RESOLVE_TIMEOUT)
     except concurrent.futures.TimeoutError as exc:
-        raise InputError(f"cannot resolve {hostname!r}: no answer within {RESOLVE_TIMEOUT:g} s") from exc
+        raise InputError(f"cannot resolve {shown(hostname)}: no answer within {RESOLVE_TIMEOUT:g} s") from exc
     except (socket.gaierror, UnicodeError) as exc:
-        raise InputError(f"cannot resolve {hostname!r}: {exc}") from exc
+        raise InputError(f"cannot resolve {shown(hostname)}: {exc}") from exc
     finally:
         pool.shutdown(wait=False)
     seen: list[str] = []
     for family, _type, _proto, _canon, sockaddr in infos:
         if family not in (socket.AF_INET, socket.AF_INET6):
             continue
-        address = str(ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0]))
+        address = canonical_address(str(sockaddr[0]))
         if address not in seen:
             seen.append(address)
     if not seen:
-        raise InputError(f"{hostname!r} has no IPv4/IPv6 address")
+        raise InputError(f"{shown(hostname)} has no IPv4/IPv6 address")
     return seen
 
 
@@ -182,15 +161,28 @@ def _tokens(text: str) -> Iterator[str]:
                 yield token
 
 
+def shown(spec: str, limit: int = SHOWN_SPEC_CHARS) -> str:
+    """A spec as an error message quotes it: repr, clipped, so a hostile file cannot flood the terminal."""
+    if len(spec) <= limit:
+        return repr(spec)
+    return f"{spec[:limit]!r}… ({len(spec)} characters)"
+
+
 def _read_target_file(path: Path) -> str:
+    # read one byte past the limit instead of trusting st_size: /dev/zero and pipes report 0
     try:
-        size = path.stat().st_size
-        if size > MAX_TARGET_FILE_BYTES:
-            raise InputError(f"target file {path} is larger than {MAX_TARGET_FILE_BYTES} bytes")
-        with path.open("r", encoding="utf-8") as handle:
-            return handle.read(MAX_TARGET_FILE_BYTES)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read target file {path}: {exc}") from exc
+        with path.open("rb") as handle:
+            data = handle.read(MAX_TARGET_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read target file {shown(str(path))}: {exc.strerror}") from exc
+    if len(data) > MAX_TARGET_FILE_BYTES:
+        raise InputError(f"target file {shown(str(path))} is larger than {MAX_TARGET_FILE_BYTES} bytes")
+    if b"\0" in data:
+        raise InputError(f"target file {shown(str(path))} is not text (it holds NUL bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"target file {shown(str(path))} is not UTF-8 text (byte {exc.start})") from exc
 
 
 def _collect(specs: Iterable[str], out: _Collected, *, resolve: bool, whole: bool = False, depth: int = 0) -> None:
@@ -198,14 +190,21 @@ def _collect(specs: Iterable[str], out: _Collected, *, resolve: bool, whole: boo
         spec = raw.strip()
         if not spec:
             continue
-        if spec.startswith("@") or (os.sep in spec and Path(spec).is_file()) or _is_plain_file(spec):
+        if spec.startswith("@") or (os.sep in spec and _is_file(spec)) or _is_plain_file(spec):
             if depth >= _MAX_FILE_DEPTH:
-                raise InputError(f"target files nested deeper than {_MAX_FILE_DEPTH} levels at {spec!r}")
+                raise InputError(f"target files nested deeper than {_MAX_FILE_DEPTH} levels at {shown(spec)}")
             path = Path(spec[1:] if spec.startswith("@") else spec)
             _collect(_tokens(_read_target_file(path)), out, resolve=resolve, whole=whole, depth=depth + 1)
             continue
         out.specs.append(spec)
         out.intervals.append(_parse_one(spec, out, resolve=resolve, whole=whole))
+
+
+def _is_file(spec: str) -> bool:
+    try:
+        return Path(spec).is_file()
+    except (OSError, ValueError):  # a name too long for the file system, or holding NUL, is no file
+        return False
 
 
 def _is_plain_file(spec: str) -> bool:
@@ -214,17 +213,17 @@ def _is_plain_file(spec: str) -> bool:
         ipaddress.ip_network(spec, strict=False)
         return False
     except ValueError:
-        return Path(spec).is_file()
+        return _is_file(spec)
 
 
 def _parse_one(spec: str, out: _Collected, *, resolve: bool, whole: bool) -> Interval:
     if "*" in spec or "?" in spec:
-        raise InputError(f"wildcards are not targets: {spec!r}; name addresses, CIDRs or ranges")
+        raise InputError(f"wildcards are not targets: {shown(spec)}; name addresses, CIDRs or ranges")
     if "/" in spec:
         try:
             net = ipaddress.ip_network(spec, strict=False)
         except ValueError as exc:
-            raise InputError(f"bad CIDR {spec!r}: {exc}") from exc
+            raise InputError(f"bad CIDR {shown(spec)}: {shown(str(exc), 160)}") from exc
         return _interval_of_network(net, whole=whole)
     try:
         ip = ipaddress.ip_address(spec)
@@ -237,7 +236,7 @@ def _parse_one(spec: str, out: _Collected, *, resolve: bool, whole: bool) -> Int
             return interval
     if _HOSTNAME.match(spec) and not spec.replace(".", "").isdigit():
         if not resolve:
-            raise InputError(f"hostname {spec!r} given where resolution is disabled")
+            raise InputError(f"hostname {shown(spec)} given where resolution is disabled")
         addresses = _resolve(spec)
         first = ipaddress.ip_address(addresses[0])
         for address in addresses:
@@ -247,25 +246,14 @@ def _parse_one(spec: str, out: _Collected, *, resolve: bool, whole: bool) -> Int
             ip = ipaddress.ip_address(address)
             out.intervals.append(Interval(ip.version, int(ip), int(ip)))
         return Interval(first.version, int(first), int(first))
-    raise InputError(f"not an address, CIDR, range, hostname or file: {spec!r}")
+    raise InputError(f"not an address, CIDR, range, hostname or file: {shown(spec)}")
 
 
 def _check_safety(intervals: Sequence[Interval], *, allow_public: bool) -> None:
-    for iv in intervals:
-        start, end = iv.address(iv.first), iv.address(iv.last)
-        for net in ipaddress.summarize_address_range(start, end):
-            if (
-                net.is_multicast
-                or net.is_unspecified
-                or (net.version == 4 and net.broadcast_address == ipaddress.IPv4Address("255.255.255.255"))
-            ):
-                raise SafetyError(f"{net} is multicast, broadcast or unspecified: not a unicast scan target")
-            # is_global on a block is True unless the whole block is non-global: partly public counts as public
-            if not allow_public and net.is_global:
-                raise SafetyError(
-                    f"{net} contains public (globally routable) addresses; scan only networks you own, "
-                    "and pass --allow-public to confirm"
-                )
+    for problem in judge(intervals):
+        if allow_public and problem.needs_flag:
+            continue
+        raise SafetyError(problem.reason)
 
 
 def parse_targets(
@@ -273,13 +261,16 @@ def parse_targets(
     exclude: Sequence[str] = (),
     *,
     allow_public: bool = False,
-    max_hosts: int = DEFAULT_MAX_HOSTS,
+    max_hosts: int | None = DEFAULT_MAX_HOSTS,
     resolve: bool = True,
 ) -> TargetSet:
     """Turn the user's target and exclusion specs into a safe, lazily iterable `TargetSet`.
 
-    Raises `InputError` for malformed specs or sizes over `max_hosts`, `SafetyError` for public,
-    multicast or broadcast targets (public ones only without `allow_public`).
+    Every address is judged in its canonical form (see `trueorigin.scan.addresses`): IPv4-mapped IPv6 is
+    the IPv4 host, other forms that embed an IPv4 address are judged and excluded by it, so no notation
+    reaches a public address without `allow_public` or an excluded one at all. Raises `InputError` for
+    malformed specs or sizes over `max_hosts` (None: no limit), `SafetyError` for public, multicast or
+    broadcast targets (public ones only without `allow_public`).
     """
     wanted = _Collected()
     _collect(specs, wanted, resolve=resolve)
@@ -287,13 +278,13 @@ def parse_targets(
         raise InputError("no targets given")
     excluded = _Collected()
     _collect(exclude, excluded, resolve=resolve, whole=True)
-    intervals = _subtract(_merge(wanted.intervals), _merge(excluded.intervals))
+    intervals = subtract(canonical(wanted.intervals), expand_exclusions(excluded.intervals))
     # exclusions win before the safety check, so `10.0.0.0/8 --exclude ...` is judged on what is left
     _check_safety(intervals, allow_public=allow_public)
-    result = TargetSet(intervals=intervals, hostnames={a: h for a, h in wanted.hostnames.items()})
-    result.hostnames = {a: h for a, h in result.hostnames.items() if a in result}
-    size = len(result)
-    if size > max_hosts:
+    result = TargetSet(intervals=intervals)
+    result.hostnames = {a: h for a, h in wanted.hostnames.items() if a in result}
+    size = result.count()
+    if max_hosts is not None and size > max_hosts:
         raise InputError(
             f"{size} addresses to scan exceeds the limit of {max_hosts}; narrow the targets or pass "
             f"--max-hosts {size} to confirm"

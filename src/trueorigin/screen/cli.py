@@ -5,17 +5,17 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from trueorigin.errors import InputError, TrueOriginError
+from trueorigin.errors import InputError, verdict_exit_code
 from trueorigin.screen.columns import detect_columns, parse_map_options
 from trueorigin.screen.decisions import DecisionStore, default_path, make_decision
 from trueorigin.screen.engine import Screening, Summary, describe_row, row_values_at
@@ -54,15 +54,6 @@ DecisionsOption = typer.Option(
 )
 
 
-@contextmanager
-def _cli_errors() -> Iterator[None]:
-    try:
-        yield
-    except TrueOriginError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(exc.exit_code) from None
-
-
 def _format(value: str | None) -> Format | None:
     if value is None:
         return None
@@ -97,57 +88,59 @@ def run_command(
         None, "--store", help="Also record rows to act on as a 'screen' scan in this store (sqlite:///x.db, ...)."
     ),
 ) -> None:
-    """Screen FILE: which rows are covered equipment (yes/no/review), their true vendor, and why."""
-    with _cli_errors():
-        console = Console(stderr=as_json)
-        overrides = parse_map_options(mapping or [])
-        decisions = None if no_decisions else DecisionStore.load(decisions_path or default_path(file))
-        screening = Screening(
-            file, _matcher(), overrides, _format(fmt), encoding, decisions, batch_rows, explain=explain or as_json
-        )
-        _print_detection(console, screening)
-        added = ADDED_COLUMNS if explain or as_json else tuple(c for c in ADDED_COLUMNS if c != "explanation")
-        writer = open_writer(out, screening.source.columns, added) if out else None
-        flagged: list[dict[str, Any]] = []
-        recorder = _StoreRecorder(store_url, file, screening) if store_url else None
-        try:
-            for screened in screening.batches():
-                if writer is not None:
-                    writer.write(screened.table, screened.row_numbers)
-                if recorder is not None:
-                    recorder.record(screened.table, screened.row_numbers)
-                if as_json:
-                    _write_json_lines(screened.added, screened.row_numbers)
-                elif len(flagged) < SHOWN_ROWS:
-                    flagged.extend(_flagged_rows(screened.added, screened.row_numbers, SHOWN_ROWS - len(flagged)))
-        finally:
+    """Screen FILE: which rows are covered equipment (yes/no/review), their true vendor, and why.
+
+    Exit code: 0 nothing covered, 1 covered rows found, 3 rows to review only, 2 bad input (README).
+    """
+    console = Console(stderr=as_json)
+    overrides = parse_map_options(mapping or [])
+    decisions = None if no_decisions else DecisionStore.load(decisions_path or default_path(file))
+    screening = Screening(
+        file, _matcher(), overrides, _format(fmt), encoding, decisions, batch_rows, explain=explain or as_json
+    )
+    _print_detection(console, screening)
+    added = ADDED_COLUMNS if explain or as_json else tuple(c for c in ADDED_COLUMNS if c != "explanation")
+    writer = open_writer(out, screening.source.columns, added) if out else None
+    flagged: list[dict[str, Any]] = []
+    recorder = _StoreRecorder(store_url, file, screening) if store_url else None
+    try:
+        for screened in screening.batches():
             if writer is not None:
-                writer.close()
+                writer.write(screened.table, screened.row_numbers)
             if recorder is not None:
-                recorder.finish("complete" if sys.exc_info()[0] is None else "failed")
-        if flagged and writer is None:
-            _print_flagged(console, flagged)
-        _print_summary(console, screening.summary, screening, out)
+                recorder.record(screened.table, screened.row_numbers)
+            if as_json:
+                _write_json_lines(screened.added, screened.row_numbers)
+            elif len(flagged) < SHOWN_ROWS:
+                flagged.extend(_flagged_rows(screened.added, screened.row_numbers, SHOWN_ROWS - len(flagged)))
+    finally:
+        if writer is not None:
+            writer.close()
         if recorder is not None:
-            console.print(f"recorded {recorder.count:,} rows to act on as scan {recorder.scan_id}", highlight=False)
+            recorder.finish("complete" if sys.exc_info()[0] is None else "failed")
+    if flagged and writer is None:
+        _print_flagged(console, flagged)
+    _print_summary(console, screening.summary, screening, out)
+    if recorder is not None:
+        console.print(f"recorded {recorder.count:,} rows to act on as scan {recorder.scan_id}", highlight=False)
+    raise typer.Exit(verdict_exit_code(v for v, n in screening.summary.covered.items() if n))
 
 
 class _StoreRecorder:
-    """Rows to act on, written to the store as one 'screen' scan (one identification per row)."""
+    """Rows to act on, written through the audit session as one 'screen' scan (one identification per row)."""
 
     def __init__(self, url: str, file: Path, screening: Screening) -> None:
-        from trueorigin.store import open_store
+        from trueorigin.audit import AuditSession
 
-        self.store = open_store(url)
         self.file = file
         self.columns = screening.columns
         matcher = screening.matcher
         kb: Any = matcher.kb
-        self.kb = kb
         entities = getattr(kb, "entities", {}) or {}
         self.regimes_of = {matcher.entity_name(e): matcher.coverage(e)[1] for e in entities}
         options = {"columns": {k: v for k, v in screening.columns.columns.items()}, "format": screening.source.format}
-        self.scan_id = self.store.create_scan("screen", [str(file)], options)
+        self.session = AuditSession.open(url, "screen", [str(file)], options, kb=kb)
+        self.scan_id = self.session.scan_id
         self.count = 0
         self.finished = False
 
@@ -155,16 +148,13 @@ class _StoreRecorder:
         from trueorigin.screen.report import flagged_identifications
 
         for ident in flagged_identifications(self.file, self.columns, table, row_numbers, self.regimes_of):
-            self.store.add_identification(self.scan_id, ident)
+            self.session.record_identification(ident)
             self.count += 1
 
     def finish(self, status: str) -> None:
         if not self.finished:
-            self.store.finish_scan(self.scan_id, status)
-            kb_version = getattr(self.store, "set_scan_kb_version", None)
-            version = getattr(self.kb, "version", None)
-            if callable(kb_version) and isinstance(version, str):
-                kb_version(self.scan_id, version)
+            self.session.finish(status)
+            self.session.close()
             self.finished = True
 
 
@@ -181,8 +171,8 @@ def _write_json_lines(added: Any, row_numbers: list[int]) -> None:
 
 
 def _flagged_rows(added: Any, row_numbers: list[int], limit: int) -> list[dict[str, Any]]:
-    covered = added.column("covered").to_pylist()
-    picked = [i for i, value in enumerate(covered) if value != "no"][:limit]
+    flagged = pc.not_equal(pc.cast(added.column("covered"), pa.string()), "no")
+    picked = pc.indices_nonzero(flagged).slice(0, limit).to_pylist()  # no Python loop over every row
     if not picked:
         return []
     rows = added.take(picked).to_pylist()
@@ -267,20 +257,19 @@ def decide_command(
     mapping: list[str] | None = MapOption,
 ) -> None:
     """Record a reviewer's judgement on one row; later `screen` runs apply it to every row with the same key."""
-    with _cli_errors():
-        if (row is None) == (key is None):
-            raise InputError("name the row with exactly one of --row N or --key KEY")
-        store = DecisionStore.load(decisions_path or default_path(file))
-        listing = ""
-        if row is not None:
-            key, listing = _key_of_row(file, row, fmt, encoding, mapping or [])
-        assert key is not None
-        decision = make_decision(key, covered, reason, vendor, reviewer or _login(), listing)
-        store.record(decision)
-        Console().print(
-            f"recorded: {decision.key} -> covered {decision.covered} ({decision.reason}) in {store.path}",
-            highlight=False,
-        )
+    if (row is None) == (key is None):
+        raise InputError("name the row with exactly one of --row N or --key KEY")
+    store = DecisionStore.load(decisions_path or default_path(file))
+    listing = ""
+    if row is not None:
+        key, listing = _key_of_row(file, row, fmt, encoding, mapping or [])
+    assert key is not None
+    decision = make_decision(key, covered, reason, vendor, reviewer or _login(), listing)
+    store.record(decision)
+    Console().print(
+        f"recorded: {decision.key} -> covered {decision.covered} ({decision.reason}) in {store.path}",
+        highlight=False,
+    )
 
 
 @screen_app.command("decisions")
@@ -290,18 +279,17 @@ def decisions_command(
     as_json: bool = typer.Option(False, "--json", help="Print the decisions as JSON lines."),
 ) -> None:
     """List the reviewer decisions recorded for FILE."""
-    with _cli_errors():
-        store = DecisionStore.load(decisions_path or default_path(file))
-        if as_json:
-            for decision in store.decisions.values():
-                sys.stdout.write(json.dumps(asdict(decision), ensure_ascii=False) + "\n")
-            return
-        table = Table(title=f"{len(store.decisions)} decision(s) in {store.path}", title_justify="left")
-        for name in ("key", "covered", "vendor", "reason", "reviewer", "decided", "listing"):
-            table.add_column(name, overflow="fold")
-        for d in store.decisions.values():
-            table.add_row(d.key, d.covered, d.vendor, d.reason, d.reviewer, d.decided_at[:10], d.listing[:60])
-        Console().print(table)
+    store = DecisionStore.load(decisions_path or default_path(file))
+    if as_json:
+        for decision in store.decisions.values():
+            sys.stdout.write(json.dumps(asdict(decision), ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"{len(store.decisions)} decision(s) in {store.path}", title_justify="left")
+    for name in ("key", "covered", "vendor", "reason", "reviewer", "decided", "listing"):
+        table.add_column(name, overflow="fold")
+    for d in store.decisions.values():
+        table.add_row(d.key, d.covered, d.vendor, d.reason, d.reviewer, d.decided_at[:10], d.listing[:60])
+    Console().print(table)
 
 
 def _key_of_row(file: Path, row: int, fmt: str | None, encoding: str | None, mapping: list[str]) -> tuple[str, str]:

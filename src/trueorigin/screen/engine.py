@@ -1,36 +1,51 @@
-"""Screening a whole inventory: read in batches, match each distinct row signature once, stream the results.
+"""Screening a whole inventory: identify each distinct value once, decide each distinct combination of evidence
+once, and join the verdicts back to the rows column-wise (Arrow, DuckDB), so cost grows with distinct values,
+not rows.
 
-Per batch (pyarrow, no Python loop over rows): trim the screened columns, reduce MAC addresses to their 36-bit
-prefix, join the screened values into one signature string per row, dictionary-encode the signatures, match
-each distinct signature once per run (cached across batches), and hand every row its verdict as an index into a
-table of distinct verdicts (dictionary arrays). Memory is bounded by the batch size and the caches, not by the
-file.
+Per batch (pyarrow; no Python loop over rows):
+1. each screened column is trimmed and dictionary-encoded; a MAC counts by its IEEE block (the 24- or 36-bit
+   prefix of the block it falls in), an FCC ID upper-cased;
+2. each distinct value the run has not seen is read once by the Matcher into its evidence (a tuple of
+   Signals that never quote the cell), and evidence is interned: every value gets a small evidence id;
+3. the rows' evidence ids (one per column, plus the product-line words their model and description name) are
+   combined into one combination id per row by successive dictionary encodings of packed integers;
+4. each distinct combination is decided once per run (scoring.combine) and every row takes its verdict by id;
+   the added columns are dictionary arrays over the run's table of distinct verdicts, so a verdict's long
+   texts exist once however many rows share them;
+5. decision keys are SHA-256 digests (DuckDB `sha256`) of each row's normalized brand, model and description,
+   computed for the distinct texts only; reviewer decisions apply to the rows whose key they name.
+Memory is bounded by the batch size and the caches, not by the file.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from trueorigin.errors import InputError
+from trueorigin.names import name_key
 from trueorigin.screen.columns import ColumnMap, Field, detect_columns
 from trueorigin.screen.decisions import DecisionStore
-from trueorigin.screen.matcher import Matcher, RowValues, ScreenResult
-from trueorigin.screen.normalize import MAX_FIELD_CHARS, mac_colon, tokens
+from trueorigin.screen.matcher import Matcher
+from trueorigin.screen.normalize import MAX_FIELD_CHARS, compact, mac_colon, tokens
 from trueorigin.screen.readers import BadRow, Batch, Format, TableSource, open_table
+from trueorigin.screen.verdict import RowValues, ScreenResult, Signal
 
 _SEPARATOR = "\x1f"
-_SIGNATURE_FIELDS: tuple[Field, ...] = ("brand", "model", "description", "mac", "fcc_id")
+_SCREENED: tuple[Field, ...] = ("brand", "model", "description", "mac", "fcc_id")
 SAMPLE_ROWS = 200
-MAX_SIGNATURES = 2_000_000  # distinct row signatures remembered (about 250 bytes each)
+MAX_VALUES = 1_000_000  # distinct values remembered per column before the memo is dropped
+MAX_COMBINATIONS = 1_000_000  # distinct combinations of evidence remembered
 MAX_OUI_CACHE = 500_000
+_SHIFT = 31  # combination ids and evidence ids stay below 2**31
+_FAILED = 0  # evidence id of a value that could not be read
 
 
 @dataclass
@@ -46,7 +61,8 @@ class Summary:
     covered: Counter[str] = field(default_factory=Counter)
     vendors: Counter[str] = field(default_factory=Counter)  # vendor of rows covered yes/review
     decided: int = 0
-    distinct: int = 0  # distinct signatures matched
+    distinct: int = 0  # distinct values identified (all screened columns)
+    combinations: int = 0  # distinct combinations of evidence decided
     seconds: float = 0.0
 
 
@@ -70,10 +86,18 @@ class Screening:
         self.decisions = decisions
         self.summary = Summary()
         self.explain = explain
-        self._ids: dict[str, int] = {}  # signature -> verdict id and decision key, packed (see _pack)
+        # value -> evidence id, per column; evidence (signal tuples) interned across columns
+        self._value_ids: dict[str, dict[str, int]] = {name: {} for name in (*_SCREENED, "model lines", "text lines")}
+        self._evidence: list[tuple[Signal, ...]] = [()]  # id 0: could not be read (see _FAILED)
+        self._evidence_ids: dict[tuple[Signal, ...], int] = {}
+        self._lines: list[frozenset[str]] = [frozenset()]
+        self._line_ids: dict[frozenset[str], int] = {frozenset(): 0}
+        self._combinations: dict[tuple[int, ...], int] = {}  # evidence ids -> verdict id
+        self._normal: dict[str, dict[str, str]] = {"brand": {}, "model": {}, "description": {}}
         self._verdicts = _VerdictTable()
         self._oui_cache: dict[str, str] = {}
         self._primed: set[str] = set()  # brand and description values whose words were fuzzy-matched already
+        self._duck = duckdb.connect()
         self._batches = self.source.batches()
         first = next(self._batches, None)
         self._first = first
@@ -91,110 +115,261 @@ class Screening:
 
     def batches(self) -> Iterator[ScreenedBatch]:
         started = time.perf_counter()
-        if self._first is not None:
-            yield self._screen(self._first)
-            self._first = None
-        for batch in self._batches:
-            yield self._screen(batch)
-        self.summary.seconds += time.perf_counter() - started
+        try:
+            if self._first is not None:
+                yield self._screen(self._first)
+                self._first = None
+            for batch in self._batches:
+                yield self._screen(batch)
+        finally:
+            self.summary.seconds += time.perf_counter() - started
 
     # ------------------------------------------------------------------ one batch
 
     def _screen(self, batch: Batch) -> ScreenedBatch:
         table = batch.table
-        parts: list[pa.Array] = []
-        for name in _SIGNATURE_FIELDS:
-            column_name = self.columns.get(name)
-            if column_name is None:
-                parts.append(pa.array([""] * table.num_rows, pa.string()))
-                continue
-            values = pc.utf8_trim_whitespace(table.column(column_name).combine_chunks())
-            values = pc.utf8_slice_codeunits(values, 0, MAX_FIELD_CHARS)
-            values = pc.replace_substring(values, _SEPARATOR, " ")  # the separator must not occur in a value
-            if name == "mac":
-                values = self._oui_labels(_mac_prefix(values))
-            elif name == "fcc_id":
-                values = pc.utf8_upper(values)
-            parts.append(values)
-        self._prime_fuzzy(parts[0], parts[2])
-        signature = pc.binary_join_element_wise(*parts, _SEPARATOR)
-        encoded = pc.dictionary_encode(signature)
-        distinct = encoded.dictionary.to_pylist()
-        if len(self._ids) + len(distinct) > MAX_SIGNATURES or len(self._verdicts.kept) > MAX_SIGNATURES:
-            # Bounded memory: later rows are matched again (the matcher's feature caches stay warm).
-            self._ids = {}
-            self._verdicts = _VerdictTable()
-        first_rows: dict[int, int] | None = None
-        verdict_ids: list[int] = []
-        keys: list[str] = []
-        for position, text in enumerate(distinct):
-            known = self._ids.get(text)
-            if known is None:
-                try:
-                    verdict, key = self._match(text)
-                except Exception as exc:
-                    if first_rows is None:
-                        first_rows = _first_rows(encoded.indices, batch.row_numbers)
-                    row = first_rows.get(position)
-                    self.source.bad_rows.add(BadRow(row, f"could not be screened: {type(exc).__name__}: {exc}"))
-                    verdict = ScreenResult("review", "", "", "", 0.0, "", f"could not be screened: {exc}", "")
-                    key = ""
-                if self.decisions is not None and self.decisions.get(key) is not None:
-                    verdict = self.decisions.apply(replace(verdict, key=key))
-                known = _pack(self._verdicts.add(verdict), key)
-                self._ids[text] = known
-                self.summary.distinct += 1
-            verdict_id, key = _unpack(known)
-            verdict_ids.append(verdict_id)
-            keys.append(key)
-        row_verdicts = pc.take(pa.array(verdict_ids, pa.int32()), encoded.indices)
+        rows = table.num_rows
+        cells = {name: self._cells(table, name) for name in _SCREENED}
+        self._prime_fuzzy(cells["brand"], cells["description"])
+        components: list[pa.Array] = []
+        for name in _SCREENED:
+            values = cells[name]
+            if name == "mac" and values is not None:
+                values = self._oui_labels(values)
+            components.append(self._evidence_column(name, values, rows, batch))
+        if self.matcher.line_words:
+            components.append(self._lines_column("model lines", cells["model"], rows))
+            components.append(self._lines_column("text lines", cells["description"], rows))
+        combination, distinct = _combine(components)
+        verdict_ids = pa.array([self._decide(ids) for ids in distinct], pa.int32())
+        row_verdicts = pc.take(verdict_ids, combination)
+        keys, digests = self._keys(table, cells)
+        if digests is not None:
+            row_verdicts = self._apply_decisions(row_verdicts, digests)
+        row_verdicts = self._apply_decisions(row_verdicts, keys)
         added = self._verdicts.table(row_verdicts, self.explain)
-        row_keys = pa.DictionaryArray.from_arrays(encoded.indices.cast(pa.int32()), pa.array(keys, pa.string()))
-        added = added.append_column("screen_key", row_keys)
-        key_column = self.columns.get("key")
-        if key_column is not None:
-            added = self._apply_key_decisions(added, table.column(key_column).combine_chunks())
+        added = self._row_brands(added, row_verdicts, cells["brand"])
+        added = added.append_column("screen_key", keys)
         self._count(added)
-        self.summary.rows += table.num_rows
+        self.summary.rows += rows
         out = table
         for name in added.column_names:
             out = out.append_column(f"+{name}", added.column(name))  # the writer names the output columns
         return ScreenedBatch(out, batch.row_numbers, added)
 
-    def _prime_fuzzy(self, *columns: pa.Array) -> None:
+    def _cells(self, table: pa.Table, name: Field) -> pa.Array | None:
+        column_name = self.columns.get(name)
+        if column_name is None:
+            return None
+        values = pc.utf8_trim_whitespace(table.column(column_name).combine_chunks())
+        values = pc.utf8_slice_codeunits(values, 0, MAX_FIELD_CHARS)
+        if name == "fcc_id":
+            values = pc.utf8_upper(values)
+        return values
+
+    def _evidence_column(self, name: str, values: pa.Array | None, rows: int, batch: Batch) -> pa.Array:
+        """Each row's evidence id for one column: distinct values read once (per run), then joined by index."""
+        if values is None:
+            return pa.nulls(rows, pa.int32()).fill_null(self._intern(()))
+        encoded = pc.dictionary_encode(values)
+        memo = self._value_ids[name]
+        if len(memo) > MAX_VALUES:
+            memo.clear()  # bounded memory: later values are read again (the Matcher's caches stay warm)
+        reader = {
+            "brand": self.matcher.brand_signals,
+            "model": self.matcher.model_signals,
+            "description": self.matcher.text_signals,
+            "mac": self.matcher.oui_signals,
+            "fcc_id": self.matcher.fcc_signals,
+        }[name]
+        ids: list[int] = []
+        first_rows: dict[int, int] | None = None
+        for position, value in enumerate(encoded.dictionary.to_pylist()):
+            known = memo.get(value)
+            if known is None:
+                try:
+                    known = self._intern(reader(value))
+                except Exception as exc:  # one unreadable value must not stop the run: the row is reviewed
+                    if first_rows is None:
+                        first_rows = _first_rows(encoded.indices, batch.row_numbers)
+                    row = first_rows.get(position)
+                    self.source.bad_rows.add(BadRow(row, f"could not be screened: {type(exc).__name__}: {exc}"))
+                    known = _FAILED
+                memo[value] = known
+                self.summary.distinct += 1
+            ids.append(known)
+        return pc.take(pa.array(ids, pa.int32()), encoded.indices)
+
+    def _intern(self, signals: tuple[Signal, ...]) -> int:
+        found = self._evidence_ids.get(signals)
+        if found is None:
+            found = self._evidence_ids[signals] = len(self._evidence)
+            self._evidence.append(signals)
+        return found
+
+    def _lines_column(self, name: str, values: pa.Array | None, rows: int) -> pa.Array:
+        """Each row's id of the product-line words its value names (see Matcher.named_lines)."""
+        if values is None:
+            return pa.nulls(rows, pa.int32()).fill_null(0)
+        encoded = pc.dictionary_encode(values)
+        memo = self._value_ids[name]
+        if len(memo) > MAX_VALUES:
+            memo.clear()
+        ids: list[int] = []
+        for value in encoded.dictionary.to_pylist():
+            known = memo.get(value)
+            if known is None:
+                words = self.matcher.named_lines(value)
+                known = self._line_ids.get(words)
+                if known is None:
+                    known = self._line_ids[words] = len(self._lines)
+                    self._lines.append(words)
+                memo[value] = known
+            ids.append(known)
+        return pc.take(pa.array(ids, pa.int32()), encoded.indices)
+
+    def _decide(self, ids: tuple[int, ...]) -> int:
+        """The verdict id of one combination of evidence ids (decided once per run)."""
+        found = self._combinations.get(ids)
+        if found is not None:
+            return found
+        if len(self._combinations) >= MAX_COMBINATIONS:
+            self._combinations.clear()
+        if _FAILED in ids[: len(_SCREENED)]:
+            verdict = ScreenResult("review", "", "", "", 0.0, "", "could not be screened: see the bad rows", "")
+        else:
+            parts = tuple(self._evidence[i] for i in ids[: len(_SCREENED)])
+            named = frozenset().union(*(self._lines[i] for i in ids[len(_SCREENED) :]))
+            verdict = self.matcher.verdict(parts, named)
+        found = self._combinations[ids] = self._verdicts.add(verdict)
+        self.summary.combinations += 1
+        return found
+
+    # ------------------------------------------------------------------ keys and decisions
+
+    def _keys(self, table: pa.Table, cells: dict[Field, pa.Array | None]) -> tuple[pa.Array, pa.Array | None]:
+        """(each row's decision key, the digests of rows that have their own key or None). The key is
+        "key:<key column>" when the row has one, else "h:" + digest of its normalized brand, model and
+        description (verdict.decision_key, computed column-wise)."""
+        rows = table.num_rows
+        key_column = self.columns.get("key")
+        own = has_key = None
+        if key_column is not None:
+            own = pc.utf8_trim_whitespace(table.column(key_column).combine_chunks())
+            has_key = pc.greater(pc.utf8_length(own), 0)
+            # Rows with their own key need no digest, unless a decision names a digest ("h:" keys apply to
+            # every row with that brand, model and description, as decision_key computes them without a key).
+            digests_decided = self.decisions is not None and any(k.startswith("h:") for k in self.decisions.decisions)
+            if pc.all(has_key).as_py() and not digests_decided:
+                return pc.binary_join_element_wise("key:", own, ""), None
+        parts = [
+            self._normalized("brand", cells["brand"], rows, name_key),
+            self._normalized("model", cells["model"], rows, compact),
+            self._normalized("description", cells["description"], rows, name_key),
+        ]
+        self._duck.register("key_texts", pa.table({"t": pc.binary_join_element_wise(*parts, _SEPARATOR)}))
+        hashed = _arrow(self._duck.sql("SELECT 'h:' || left(sha256(t), 16) AS k FROM key_texts")).column("k")
+        self._duck.unregister("key_texts")
+        hashed = hashed.combine_chunks().cast(pa.string())
+        if own is None or has_key is None:
+            return hashed, None
+        return pc.if_else(has_key, pc.binary_join_element_wise("key:", own, ""), hashed), hashed
+
+    def _normalized(self, name: str, values: pa.Array | None, rows: int, form: Callable[[str], str]) -> pa.Array:
+        if values is None:
+            return pa.array([""] * rows, pa.string())
+        encoded = pc.dictionary_encode(values)
+        memo = self._normal[name]
+        if len(memo) > MAX_VALUES:
+            memo.clear()
+        normal: list[str] = []
+        for value in encoded.dictionary.to_pylist():
+            found = memo.get(value)
+            if found is None:
+                found = memo[value] = form(value)
+            normal.append(found)
+        return pc.take(pa.array(normal, pa.string()), encoded.indices)
+
+    def _apply_decisions(self, row_verdicts: pa.Array, keys: pa.Array) -> pa.Array:
+        """Rows whose key has a reviewer decision take the decided verdict (few rows: done per row)."""
+        if self.decisions is None or not self.decisions.decisions:
+            return row_verdicts
+        decided = pa.array(list(self.decisions.decisions), pa.string())
+        hits = pc.is_in(pc.cast(keys, pa.string()), value_set=decided)
+        positions = pc.indices_nonzero(hits).to_pylist()
+        if not positions:
+            return row_verdicts
+        out = row_verdicts.to_numpy(zero_copy_only=False).copy()
+        row_keys = pc.take(pc.cast(keys, pa.string()), pa.array(positions)).to_pylist()
+        applied: dict[tuple[int, str], int] = {}
+        for position, key in zip(positions, row_keys, strict=True):
+            pair = (int(out[position]), key)
+            if pair not in applied:
+                machine = replace(self._verdicts.kept[pair[0]], key=key)
+                applied[pair] = self._verdicts.add(self.decisions.apply(machine))
+            out[position] = applied[pair]
+        return pa.array(out, pa.int32())
+
+    def _row_brands(self, added: pa.Table, row_verdicts: pa.Array, brands: pa.Array | None) -> pa.Table:
+        """The brand column of verdicts that show the row's own brand cell (unknown brands, other companies)."""
+        from_row = pc.take(self._verdicts.from_row(), row_verdicts)
+        if brands is None or not pc.any(from_row).as_py():
+            return added
+        shown = pc.if_else(from_row, brands, pc.cast(added.column("brand"), pa.string()))
+        shown = pc.dictionary_encode(shown).cast(pa.dictionary(pa.int32(), pa.string()))
+        return added.set_column(added.column_names.index("brand"), "brand", shown)
+
+    # ------------------------------------------------------------------ fuzzy names, MAC blocks
+
+    def _prime_fuzzy(self, *columns: pa.Array | None) -> None:
         """Look up this batch's new words (brand and description) against all names at once with
         rapidfuzz's cdist, instead of one extractOne per word later."""
         words: set[str] = set()
         for column in columns:
+            if column is None:
+                continue
             for value in pc.unique(column).to_pylist():
                 if value and value not in self._primed:
                     self._primed.add(value)
-                    words.update(w for w in tokens(value) if w.isalpha() and w not in self.matcher.lexicon.exact)
-        if len(self._primed) > MAX_SIGNATURES:
+                    words.update(w for w in tokens(value) if w.isalpha() and not self.matcher.names.is_name(w))
+        if len(self._primed) > MAX_VALUES:
             self._primed.clear()
         if words:
             self.matcher.prime_fuzzy(sorted(words))
 
-    def _oui_labels(self, prefixes: pa.Array) -> pa.Array:
-        """Each row's MAC prefix replaced by the prefix of the IEEE block it falls in ("" when none is known).
+    def _oui_labels(self, macs: pa.Array) -> pa.Array:
+        """Each row's MAC address replaced by the prefix of the IEEE block it falls in ("" when none is known
+        or the value is not a MAC address).
 
-        Rows then share a signature per block instead of per MAC, which keeps distinct signatures few. A /24
-        (MA-L) assigned to a company holds no smaller blocks (MA-M and MA-S are carved from the registry's
-        own MA-L blocks), so one lookup per 24-bit prefix settles most rows; only prefixes without an MA-L
-        record are looked up again with 36 bits."""
-        short = pc.utf8_slice_codeunits(prefixes, 0, 6)
-        encoded = pc.dictionary_encode(short)
+        Rows then share evidence per block instead of per MAC. A /24 (MA-L) assigned to a company holds no
+        smaller blocks (MA-M and MA-S are carved from the registry's own MA-L blocks), so one lookup per 24-bit
+        prefix settles most rows; only prefixes without an MA-L record are looked up again with 36 bits. The
+        (costly) check that a value is a MAC address runs only on rows whose prefix names a known block."""
+        head = pc.utf8_slice_codeunits(macs, 0, 14)  # "aa:bb:cc:dd:e", "aabb.ccdd.eef": 9 hex digits
+        for separator in (":", "-", ".", " "):
+            head = pc.replace_substring(head, separator, "")
+        digits = pc.utf8_upper(head)
+        encoded = pc.dictionary_encode(pc.utf8_slice_codeunits(digits, 0, 6))
         labels: list[str] = []
         finer: list[bool] = []
         for prefix in encoded.dictionary.to_pylist():
             label, settled = self._oui_label(prefix, 24)
             labels.append(label)
             finer.append(not settled)
-        label24 = pc.take(pa.array(labels, pa.string()), encoded.indices)
+        known = pa.array([bool(label) or more for label, more in zip(labels, finer, strict=True)], pa.bool_())
+        candidates = pc.take(known, encoded.indices)
+        if not pc.any(candidates).as_py():
+            return pa.nulls(len(macs), pa.string()).fill_null("")
+        valid = pc.replace_with_mask(
+            pa.nulls(len(macs), pa.bool_()).fill_null(False),
+            candidates,
+            pc.match_substring_regex(pc.filter(macs, candidates), _MAC_SHAPE),
+        )
+        label24 = pc.if_else(valid, pc.take(pa.array(labels, pa.string()), encoded.indices), "")
         if not any(finer):
             return label24
-        needs = pc.take(pa.array(finer, pa.bool_()), encoded.indices)
-        long = pc.if_else(needs, prefixes, "")
+        needs = pc.and_(valid, pc.take(pa.array(finer, pa.bool_()), encoded.indices))
+        long = pc.if_else(needs, pc.utf8_slice_codeunits(digits, 0, 9), "")
         encoded = pc.dictionary_encode(long)
         labels = [self._oui_label(prefix, 36)[0] if prefix else "" for prefix in encoded.dictionary.to_pylist()]
         label36 = pc.take(pa.array(labels, pa.string()), encoded.indices)
@@ -202,7 +377,7 @@ class Screening:
 
     def _oui_label(self, prefix: str, bits: int) -> tuple[str, bool]:
         """(block prefix or "", settled) for a 6- or 9-hex-digit prefix; settled means no finer lookup helps."""
-        if not prefix:
+        if len(prefix) < 6 or not _HEX_DIGITS.issuperset(prefix):
             return "", True
         # Locally administered addresses (second bit of the first octet) are never IEEE-assigned.
         if int(prefix[1], 16) & 0x2:
@@ -213,57 +388,14 @@ class Screening:
             label = ""
             settled = bits > 24
             if record is not None:
-                label = re.sub(r"[^0-9A-Fa-f]", "", str(getattr(record, "prefix", "") or "")).upper()[:9] or prefix
+                block = "".join(ch for ch in str(getattr(record, "prefix", "") or "") if ch in _HEX_DIGITS)
+                label = block.upper()[:9] or prefix
                 settled = settled or int(getattr(record, "bits", 24) or 24) <= 24
             if len(self._oui_cache) >= MAX_OUI_CACHE:
                 self._oui_cache.clear()
             self._oui_cache[cache_key] = f"{int(settled)}{label}"
         cached = self._oui_cache[cache_key]
         return cached[1:], cached[0] == "1"
-
-    def _match(self, signature: str) -> tuple[ScreenResult, str]:
-        brand, model, description, mac, fcc_id = signature.split(_SEPARATOR)
-        if mac:
-            mac = mac.ljust(12, "0")[:12]
-        return self.matcher.screen_parts(RowValues(brand, model, description, mac, fcc_id))
-
-    def _apply_key_decisions(self, added: pa.Table, keys: pa.Array) -> pa.Table:
-        """Rows whose own key column value has a decision: the key column is per row, so it is applied per row."""
-        screen_keys = pc.binary_join_element_wise("key:", pc.utf8_trim_whitespace(keys), "")
-        has_key = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(keys)), 0)
-        screen_keys = pc.if_else(has_key, screen_keys, pc.cast(added.column("screen_key"), pa.string()))
-        screen_keys = pc.dictionary_encode(screen_keys).cast(pa.dictionary(pa.int32(), pa.string()))
-        added = added.set_column(added.column_names.index("screen_key"), "screen_key", screen_keys)
-        decided = [k for k in (self.decisions.decisions if self.decisions else {}) if k.startswith("key:")]
-        if not decided or self.decisions is None:
-            return added
-        hits = pc.is_in(screen_keys, value_set=pa.array(decided, pa.string()))
-        positions = pc.indices_nonzero(hits).to_pylist()
-        if not positions:
-            return added
-        columns = {name: added.column(name).to_pylist() for name in added.column_names}
-        for position in positions:
-            current = ScreenResult(
-                columns["covered"][position],
-                columns["vendor"][position],
-                columns["brand"][position],
-                columns["matched"][position],
-                columns["confidence"][position],
-                columns["sources"][position],
-                columns["explanation"][position] if "explanation" in columns else "",
-                columns["screen_key"][position],
-            )
-            result = self.decisions.apply(current)
-            for name, value in _result_values(result).items():
-                if name in columns:
-                    columns[name][position] = value
-        rebuilt = {}
-        for name, values in columns.items():
-            array = pa.array(values, pa.float64() if name == "confidence" else pa.string())
-            if name != "confidence":
-                array = pc.dictionary_encode(array).cast(pa.dictionary(pa.int32(), pa.string()))
-            rebuilt[name] = array
-        return pa.table(rebuilt)
 
     def _count(self, added: pa.Table) -> None:
         covered = pc.cast(added.column("covered"), pa.string())  # short values: cheap to decode
@@ -278,34 +410,54 @@ class Screening:
         self.summary.decided += pc.sum(decided).as_py() or 0
 
 
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+# A MAC address in a common notation (normalize.mac_hex without back-references, which RE2 lacks):
+# aa:bb:cc:dd:ee:ff, aa-bb-..., "aa bb ...", aabbccddeeff, aabb.ccdd.eeff.
+_HEX2 = "[0-9A-Fa-f]{2}"
+_MAC_SHAPE = (
+    "^(?:"
+    + "|".join(
+        [
+            *(f"{_HEX2}(?:{sep}{_HEX2}){{5}}" for sep in (":", "-", " ", r"\.")),
+            "[0-9A-Fa-f]{12}",
+            r"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
+        ]
+    )
+    + ")$"
+)
+
+
+def _combine(components: list[pa.Array]) -> tuple[pa.Array, list[tuple[int, ...]]]:
+    """(each row's combination index, the distinct combinations of component ids), by dictionary-encoding
+    (previous combination index << 31 | next component) one component at a time: C++ work per row, Python
+    work per distinct combination only."""
+    encoded = pc.dictionary_encode(components[0])
+    combinations: list[tuple[int, ...]] = [(int(v),) for v in encoded.dictionary.to_pylist()]
+    index = encoded.indices.cast(pa.int64())
+    for component in components[1:]:
+        packed = pc.add(pc.shift_left(index, _SHIFT), component.cast(pa.int64()))
+        encoded = pc.dictionary_encode(packed)
+        mask = (1 << _SHIFT) - 1
+        combinations = [(*combinations[v >> _SHIFT], v & mask) for v in encoded.dictionary.to_pylist()]
+        index = encoded.indices.cast(pa.int64())
+    return index, combinations
+
+
+def _arrow(relation: duckdb.DuckDBPyRelation) -> pa.Table:
+    """A query's result as an Arrow table (DuckDB 2 names it to_arrow_table, 1.x arrow)."""
+    fetch = getattr(relation, "to_arrow_table", None) or getattr(relation, "arrow")  # noqa: B009
+    table: pa.Table = fetch()
+    return table
+
+
 def row_values_at(table: pa.Table, position: int, columns: ColumnMap) -> RowValues:
     """The screened fields of one row of a batch (for `screen decide --row`)."""
     values: dict[str, str] = {}
     for name in ("brand", "model", "description", "mac", "fcc_id", "serial", "key"):
         column = columns.get(name)
         text = str(table.column(column)[position].as_py() or "").strip() if column else ""
-        values[name] = text[:MAX_FIELD_CHARS].replace(_SEPARATOR, " ")  # as _screen normalizes it
+        values[name] = text[:MAX_FIELD_CHARS]
     return RowValues(**values)
-
-
-def _mac_prefix(values: pa.Array) -> pa.Array:
-    """The first 9 hex digits of every value that holds exactly 12 (a MAC in any notation), else ""."""
-    digits = pc.utf8_upper(pc.replace_substring_regex(values, r"[^0-9A-Fa-f]", ""))
-    # 12 hex digits in at most 17 characters: aa:bb:cc:dd:ee:ff, aa-bb-..., aabb.ccdd.eeff or bare hex.
-    valid = pc.and_(pc.equal(pc.utf8_length(digits), 12), pc.less_equal(pc.utf8_length(values), 17))
-    return pc.if_else(valid, pc.utf8_slice_codeunits(digits, 0, 9), "")
-
-
-def _pack(verdict_id: int, key: str) -> int:
-    """One int per remembered signature instead of a tuple and a string: at millions of distinct rows the
-    difference is hundreds of megabytes. Keys are "h:" + 16 hex digits (matcher.decision_key) or ""."""
-    digits = int(key[2:], 16) + 1 if key.startswith("h:") and len(key) == 18 else 0
-    return (verdict_id << 65) | digits
-
-
-def _unpack(packed: int) -> tuple[int, str]:
-    digits = packed & ((1 << 65) - 1)
-    return packed >> 65, f"h:{digits - 1:016x}" if digits else ""
 
 
 def _first_rows(indices: pa.Array, row_numbers: list[int]) -> dict[int, int]:
@@ -315,21 +467,8 @@ def _first_rows(indices: pa.Array, row_numbers: list[int]) -> dict[int, int]:
     return first
 
 
-def _result_values(result: ScreenResult) -> dict[str, object]:
-    return {
-        "covered": result.covered,
-        "vendor": result.vendor,
-        "brand": result.brand,
-        "matched": result.matched,
-        "confidence": result.confidence,
-        "sources": result.sources,
-        "explanation": result.explanation,
-        "screen_key": result.key,
-    }
-
-
 class _VerdictTable:
-    """Every distinct verdict of the run (far fewer than distinct rows: rows with the same signals share one),
+    """Every distinct verdict of the run (far fewer than distinct rows: rows with the same evidence share one),
     as Python lists plus Arrow arrays built incrementally. A batch's added columns are dictionary arrays over
     them, so a verdict's long texts (sources, explanation) exist once however many rows share them."""
 
@@ -349,17 +488,25 @@ class _VerdictTable:
         self.kept.append(verdict)
         return len(self.kept) - 1
 
-    def table(self, row_ids: pa.Array, explain: bool) -> pa.Table:
+    def _build(self) -> None:
         if self.built < len(self.kept):
             new = self.kept[self.built :]
             chunks: dict[str, pa.Array] = {
                 name: pa.array([str(getattr(v, name)) for v in new], pa.string()) for name in self._TEXT
             }
             chunks["confidence"] = pa.array([v.confidence for v in new], pa.float64())
+            chunks["from_row"] = pa.array([v.brand_from_row for v in new], pa.bool_())
             for name, chunk in chunks.items():
                 old = self.arrays.get(name)
                 self.arrays[name] = chunk if old is None else pa.concat_arrays([old, chunk])
             self.built = len(self.kept)
+
+    def from_row(self) -> pa.Array:
+        self._build()
+        return self.arrays["from_row"]
+
+    def table(self, row_ids: pa.Array, explain: bool) -> pa.Table:
+        self._build()
         order = ["covered", "vendor", "brand", "matched", "confidence", "sources"]
         if explain:
             order.append("explanation")
@@ -375,3 +522,6 @@ class _VerdictTable:
 def describe_row(values: RowValues) -> str:
     """Short human form of a row for the decisions file."""
     return " | ".join(v for v in (values.brand, values.model, " ".join(tokens(values.description)[:20])) if v)
+
+
+__all__ = ["ScreenedBatch", "Screening", "Summary", "describe_row", "row_values_at"]

@@ -7,14 +7,9 @@ are untrusted (a marketplace description can be megabytes of pasted HTML).
 from __future__ import annotations
 
 import re
-import unicodedata
 
-MAX_FIELD_CHARS = 4096
+from trueorigin.names.text import MAX_FIELD_CHARS, clip, fold, is_cjk, name_key, tokens
 
-# A run of Han ideographs is kept together: Chinese has no spaces, so names are found as substrings of it.
-_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]+|[^\W_]+", re.UNICODE)
-_CJK_RUN = re.compile(rf"^[{_CJK}]+$")
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 _HEX = re.compile(r"[^0-9A-Fa-f]")
 _MAC_SHAPE = re.compile(
@@ -23,39 +18,23 @@ _MAC_SHAPE = re.compile(
 # FCC IDs: a grantee code (3 characters for codes issued before 1 May 2013, 5 characters starting with "2"
 # after that) followed by the product code. 47 CFR 2.926; https://www.fcc.gov/oet/ea/fccid
 _FCC_ID = re.compile(r"^\s*(2[A-Z0-9]{4}|[A-Z0-9]{3})[-\s]?([A-Z0-9][A-Z0-9\-_. ]{0,30})\s*$")
-
-
 _FCC_LABEL = re.compile(r"^\s*FCC\s*ID\s*[:#]?\s*")
 
-
-def clip(text: str | None) -> str:
-    """The cell as bounded text: None -> "", cut to MAX_FIELD_CHARS."""
-    if not text:
-        return ""
-    return text[:MAX_FIELD_CHARS]
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form (NFKC, casefold, combining marks dropped); full-width letters fold too."""
-    text = clip(text)
-    if text.isascii():  # the common case, and 20x cheaper than the Unicode path
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return unicodedata.normalize("NFKC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
-
-
-def tokens(text: str) -> list[str]:
-    """Word tokens of `text` after folding. Punctuation and spaces separate words; Han runs stay one token."""
-    return _TOKEN.findall(fold(text))
-
-
-def is_cjk(text: str) -> bool:
-    return bool(_CJK_RUN.match(text))
-
-
-def name_key(text: str) -> str:
-    """Normalized form of a name for exact alias lookup: folded tokens joined by single spaces."""
-    return " ".join(tokens(text))
+__all__ = [
+    "MAX_FIELD_CHARS",
+    "clip",
+    "compact",
+    "fcc_grantee_code",
+    "fold",
+    "is_cjk",
+    "looks_like_model",
+    "mac_colon",
+    "mac_hex",
+    "model_candidates",
+    "model_variants",
+    "name_key",
+    "tokens",
+]
 
 
 def compact(text: str) -> str:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from trueorigin.errors import InputError
 from trueorigin.store.api import iso_time, open_store
-from trueorigin.store.cli import DB_HELP, cli_errors
+from trueorigin.store.cli import DB_HELP
 
 users_app = typer.Typer(
     help="Accounts of the server: add users (the first admin too), roles, API tokens.", no_args_is_help=True
@@ -30,7 +30,6 @@ def serve_command(
         False, "--trust-proxy", help="Honour X-Forwarded-Proto/-For (only when a reverse proxy you run sets them)."
     ),
     secure_cookies: bool = typer.Option(False, "--secure-cookies", help="Always mark cookies Secure (TLS)."),
-    workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes (PostgreSQL only)."),
 ) -> None:
     """Serve the dashboard and the REST API (/api/v1, OpenAPI at /api/v1/openapi.json) over the store."""
     import uvicorn
@@ -38,15 +37,12 @@ def serve_command(
     from trueorigin.server.app import create_app
     from trueorigin.server.security import ServerSettings
 
-    with cli_errors():
-        store = open_store(db)
-        settings = ServerSettings(trust_proxy=trust_proxy, force_secure_cookies=secure_cookies)
-        if workers > 1:
-            raise InputError("--workers > 1: run several `trueorigin serve` behind the proxy instead (PostgreSQL)")
-        app = create_app(store, settings)
-        Console(stderr=True).print(
-            f"trueorigin dashboard on http://{host}:{port}/ (store {db or 'trueorigin.db'})", highlight=False
-        )
+    store = open_store(db)
+    settings = ServerSettings(trust_proxy=trust_proxy, force_secure_cookies=secure_cookies)
+    app = create_app(store, settings)
+    Console(stderr=True).print(
+        f"trueorigin dashboard on http://{host}:{port}/ (store {db or 'trueorigin.db'})", highlight=False
+    )
     # proxy_headers off: the app itself decides whether to trust X-Forwarded-* (--trust-proxy).
     uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False, log_level="info")
 
@@ -74,14 +70,13 @@ def add_command(
     """Add a user; the password is asked for (or read from stdin), never taken from the command line."""
     from trueorigin.server.accounts import Accounts, check_name, check_password, check_role
 
-    with cli_errors():
-        check_name(name)
-        check_role(role)
-        password = _read_password(password_stdin)
-        check_password(password)
-        with open_store(db) as store:
-            Accounts(store).add_user(name, role, password, actor="cli")
-        Console().print(f"added {name} ({role})", highlight=False)
+    check_name(name)
+    check_role(role)
+    password = _read_password(password_stdin)
+    check_password(password)
+    with open_store(db) as store:
+        Accounts(store).add_user(name, role, password, actor="cli")
+    Console().print(f"added {name} ({role})", highlight=False)
 
 
 @users_app.command("list")
@@ -89,7 +84,7 @@ def list_command(db: str | None = DbOption) -> None:
     """List users and their roles."""
     from trueorigin.server.accounts import Accounts
 
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         table = Table(title="users", title_justify="left")
         for column in ("name", "role", "state", "last sign-in"):
             table.add_column(column)
@@ -108,7 +103,7 @@ def role_command(name: str = typer.Argument(...), role: str = typer.Argument(...
     """Change a user's role."""
     from trueorigin.server.accounts import Accounts
 
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         Accounts(store).set_role(name, role, actor="cli")
 
 
@@ -117,7 +112,7 @@ def disable_command(name: str = typer.Argument(...), db: str | None = DbOption) 
     """Disable a user (their sessions end at once; their tokens stop working)."""
     from trueorigin.server.accounts import Accounts
 
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         Accounts(store).set_disabled(name, True, actor="cli")
 
 
@@ -125,7 +120,7 @@ def disable_command(name: str = typer.Argument(...), db: str | None = DbOption) 
 def enable_command(name: str = typer.Argument(...), db: str | None = DbOption) -> None:
     from trueorigin.server.accounts import Accounts
 
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         Accounts(store).set_disabled(name, False, actor="cli")
 
 
@@ -142,7 +137,7 @@ def token_command(
     from trueorigin.server.accounts import Accounts, Principal
     from trueorigin.store.accounts import UserRow
 
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         accounts = Accounts(store)
         with accounts.session() as session:
             user = session.scalar(select(UserRow).where(UserRow.name == name))

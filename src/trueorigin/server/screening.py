@@ -98,23 +98,28 @@ def _screen_bytes(
 
 
 def _record_scan(store: Store, filename: str, run: Any, kb: Any) -> str:
-    """The one place where a screening upload writes a scan (rows to act on as identifications), as
-    `trueorigin screen FILE --store` does. To move onto the audit pipeline once it lands."""
+    """The rows to act on as one 'screen' scan, written through the audit pipeline (as `trueorigin screen FILE
+    --store` does): the store records the tool, knowledge-base and fingerprint versions that decided them."""
+    from trueorigin.audit import AuditSession
     from trueorigin.screen.report import flagged_identifications
 
     screening, batches, _path = run
     matcher = screening.matcher
     regimes_of = {matcher.entity_name(e): matcher.coverage(e)[1] for e in (getattr(kb, "entities", {}) or {})}
     shown = Path(Path(filename).name or "inventory")
-    scan_id = store.create_scan("screen", [shown.name], {"format": screening.source.format, "upload": True})
-    for table, row_numbers in batches:
-        for ident in flagged_identifications(shown, screening.columns, table, row_numbers, regimes_of):
-            store.add_identification(scan_id, ident)
-    store.finish_scan(scan_id)
-    version = getattr(kb, "version", None)
-    if isinstance(version, str):
-        store.set_scan_kb_version(scan_id, version)
-    return scan_id
+    options = {"columns": dict(screening.columns.columns), "format": screening.source.format, "upload": True}
+    session = AuditSession.open(store, "screen", [shown.name], options, kb=kb)
+    try:
+        for table, row_numbers in batches:
+            for ident in flagged_identifications(shown, screening.columns, table, row_numbers, regimes_of):
+                session.record_identification(ident)
+        session.finish("complete")
+    except BaseException:
+        session.finish("failed")
+        raise
+    finally:
+        session.close()
+    return session.scan_id
 
 
 def upload(

@@ -60,6 +60,9 @@ class ScanRecord:
     hosts_done: int = 0
     identifications: int = 0
     kb_version: str | None = None  # knowledge-base version the scan identified with, when recorded
+    tool_version: str | None = None  # trueorigin version that ran it
+    fingerprint_version: str | None = None  # fingerprint data version the scan identified with
+    source_scan: str | None = None  # the scan whose observations a re-identification re-ran
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +354,9 @@ class Store:
             hosts_done=int(done or 0),
             identifications=int(idents or 0),
             kb_version=row.kb_version,
+            tool_version=row.tool_version,
+            fingerprint_version=row.fingerprint_version,
+            source_scan=row.source_scan,
         )
 
     def get_scan(self, scan_id: str) -> ScanRecord | None:
@@ -389,6 +395,24 @@ class Store:
     def set_scan_kb_version(self, scan_id: str, version: str) -> None:
         with self._session() as session:
             self._require_scan_row(session, scan_id).kb_version = version
+
+    def set_scan_versions(
+        self,
+        scan_id: str,
+        *,
+        tool: str,
+        knowledge: str,
+        fingerprints: str,
+        source_scan: str | None = None,
+    ) -> None:
+        """Record which tool and data versions decided the scan (and the scan it re-identifies, if any)."""
+        with self._session() as session:
+            row = self._require_scan_row(session, scan_id)
+            row.tool_version = tool[:200]
+            row.kb_version = knowledge[:200]
+            row.fingerprint_version = fingerprints[:200]
+            if source_scan is not None:
+                row.source_scan = source_scan[:64]
 
     # ------------------------------------------------------------------ hosts and observations
     def _host_row(self, session: Session, scan_id: str, host: str) -> ScanHostRow:
@@ -545,9 +569,12 @@ class Store:
             device.last_seen = now
         return device
 
-    def add_identification(self, scan_id: str, ident: Identification, actor: str | None = None) -> None:
+    def add_identification(
+        self, scan_id: str, ident: Identification, actor: str | None = None, *, seen: bool = True
+    ) -> None:
         """Store an identification (replacing an earlier one for the same host in this scan) and
-        open, refresh or reopen the device's finding."""
+        open, refresh or reopen the device's finding. `seen=False` (a re-identification of stored
+        observations) never reopens a finding marked replaced or removed: the device was not seen again."""
         now = time.time()
         with self._session() as session:
             scan = self._require_scan_row(session, scan_id)
@@ -578,10 +605,17 @@ class Store:
                     ident_json=json.dumps(ident.to_json(), sort_keys=True),
                 )
             )
-            self._update_finding(session, device.id, scan_id, ident, now, actor or f"scan:{scan_id}")
+            self._update_finding(session, device.id, scan_id, ident, now, actor or f"scan:{scan_id}", seen)
 
     def _update_finding(
-        self, session: Session, device_id: int, scan_id: str, ident: Identification, now: float, actor: str
+        self,
+        session: Session,
+        device_id: int,
+        scan_id: str,
+        ident: Identification,
+        now: float,
+        actor: str,
+        seen: bool = True,
     ) -> None:
         finding = session.scalar(select(FindingRow).where(FindingRow.device_id == device_id))
         if finding is None:
@@ -606,7 +640,7 @@ class Store:
             return
         finding.last_scan_id = scan_id
         finding.updated_at = now
-        if finding.status in REOPEN_WHEN_SEEN and ident.covered in FINDING_COVERAGE:
+        if seen and finding.status in REOPEN_WHEN_SEEN and ident.covered in FINDING_COVERAGE:
             why = f"marked {finding.status} but seen again in scan {scan_id}"
             session.add(
                 FindingHistoryRow(
@@ -854,4 +888,7 @@ def as_mapping(record: ScanRecord) -> Mapping[str, Any]:
         "hosts_done": record.hosts_done,
         "identifications": record.identifications,
         "kb_version": record.kb_version,
+        "fingerprint_version": record.fingerprint_version,
+        "tool_version": record.tool_version,
+        "source_scan": record.source_scan,
     }

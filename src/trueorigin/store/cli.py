@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from trueorigin.errors import InputError, TrueOriginError
+from trueorigin.errors import InputError
 from trueorigin.store.api import (
     REMEDIATION_STATUSES,
     FindingFilter,
@@ -23,7 +21,7 @@ from trueorigin.store.api import (
     iso_time,
     open_store,
 )
-from trueorigin.store.diff import diff_scans
+from trueorigin.store.diff import ScanDiff, diff_scans
 
 
 def _out() -> Console:
@@ -40,16 +38,6 @@ DbOption = typer.Option(None, "--db", envvar="TRUEORIGIN_DB", help=DB_HELP)
 JsonOption = typer.Option(False, "--json", help="Print JSON for other tools instead of a table.")
 
 findings_app = typer.Typer(help="List covered devices and track their remediation.", no_args_is_help=True)
-
-
-@contextmanager
-def cli_errors() -> Iterator[None]:
-    """Turn library errors into a one-line message and exit code 2, never a traceback."""
-    try:
-        yield
-    except TrueOriginError as exc:
-        _err().print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(exc.exit_code) from None
 
 
 def resolve_scan_ref(store: Store, ref: str) -> str:
@@ -69,7 +57,7 @@ def resolve_scan_ref(store: Store, ref: str) -> str:
 
 def scans_command(db: str | None = DbOption, as_json: bool = JsonOption) -> None:
     """List the scans in the store, oldest first."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         records = store.scans()
         if as_json:
             typer.echo(json.dumps([as_mapping(r) for r in records], indent=2))
@@ -99,30 +87,35 @@ def diff_command(
 ) -> None:
     """What appeared, disappeared, changed firmware or status between two scans (devices matched by MAC,
     serial, then address)."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         result = diff_scans(store, resolve_scan_ref(store, scan_a), resolve_scan_ref(store, scan_b))
-        if as_json:
-            typer.echo(json.dumps(result.to_json(), indent=2))
-            return
-        _out().print(f"[bold]diff[/bold] {result.scan_a} -> {result.scan_b}")
-        table = Table()
-        for column in ("change", "host", "vendor", "brand", "from", "to"):
-            table.add_column(column)
-        for ident in result.appeared:
-            table.add_row("appeared", ident.host, ident.vendor or "?", ident.brand or "", "", ident.covered)
-        for ident in result.disappeared:
-            table.add_row("disappeared", ident.host, ident.vendor or "?", ident.brand or "", ident.covered, "")
-        for change in [*result.firmware_changed, *result.status_changed]:
-            table.add_row(
-                f"{change.attribute} changed",
-                change.device_after.host,
-                change.device_after.vendor or "?",
-                change.device_after.brand or "",
-                change.before or "",
-                change.after or "",
-            )
-        _out().print(table)
-        _out().print(f"{result.unchanged} device(s) unchanged")
+        print_diff(result, as_json)
+
+
+def print_diff(result: ScanDiff, as_json: bool = False) -> None:
+    """A scan diff as JSON or as a table (shared by `diff` and `reidentify`)."""
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+        return
+    _out().print(f"[bold]diff[/bold] {result.scan_a} -> {result.scan_b}")
+    table = Table()
+    for column in ("change", "host", "vendor", "brand", "from", "to"):
+        table.add_column(column)
+    for ident in result.appeared:
+        table.add_row("appeared", ident.host, ident.vendor or "?", ident.brand or "", "", ident.covered)
+    for ident in result.disappeared:
+        table.add_row("disappeared", ident.host, ident.vendor or "?", ident.brand or "", ident.covered, "")
+    for change in [*result.firmware_changed, *result.status_changed]:
+        table.add_row(
+            f"{change.attribute} changed",
+            change.device_after.host,
+            change.device_after.vendor or "?",
+            change.device_after.brand or "",
+            change.before or "",
+            change.after or "",
+        )
+    _out().print(table)
+    _out().print(f"{result.unchanged} device(s) unchanged")
 
 
 def _filter(
@@ -194,7 +187,7 @@ def findings_list(
 ) -> None:
     """List findings (covered or under-review devices) with their remediation status."""
     today = dt.date.today()
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         scan_id = resolve_scan_ref(store, scan) if scan else None
         records = store.findings(_filter(site, vendor, brand, subnet, covered, status, scan_id, None, tag), today)
         if as_json:
@@ -228,7 +221,7 @@ def findings_set(
 ) -> None:
     """Set the remediation status of findings in bulk, by id or by filter; every change is recorded."""
     selectors = (ids, site, vendor, brand, subnet, covered, current, scan, tag)
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         if not any(selectors):
             raise InputError("name finding ids or at least one filter (--site, --vendor, ...)")
         scan_id = resolve_scan_ref(store, scan) if scan else None
@@ -250,7 +243,7 @@ def findings_history(
     as_json: bool = JsonOption,
 ) -> None:
     """Every status change: who, when, from, to, why."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         entries = store.history(ids or None)
         if as_json:
             typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
@@ -279,7 +272,7 @@ def findings_tag(
     db: str | None = DbOption,
 ) -> None:
     """Tag the devices behind findings (tags are kept across scans and usable as --tag filters)."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         if not tag.strip():
             raise InputError("the tag must not be empty")
         selected = store.findings(FindingFilter(ids=tuple(ids)))
@@ -293,7 +286,7 @@ def findings_tag(
 
 def findings_expire(db: str | None = DbOption) -> None:
     """Reopen findings whose waiver has expired (recorded in the history)."""
-    with cli_errors(), open_store(db) as store:
+    with open_store(db) as store:
         expired = store.expire_waivers()
         _out().print(f"{len(expired)} waiver(s) expired: {', '.join(map(str, expired)) or '-'}")
 

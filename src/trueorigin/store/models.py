@@ -56,6 +56,9 @@ class ScanRow(Base):
     started_at: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     kb_version: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    tool_version: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    fingerprint_version: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    source_scan: Mapped[str | None] = mapped_column(String(64), nullable=True)  # re-identified from
 
 
 class ScanHostRow(Base):

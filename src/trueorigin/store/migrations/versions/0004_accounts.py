@@ -1,7 +1,7 @@
 """Server accounts: users, sessions, API tokens, audit log, screening uploads and decisions; dashboard indexes.
 
 Revision ID: 0004_accounts
-Revises: 0001_initial
+Revises: 0012_scan_versions (chained after the scan-versions revision that landed on main first)
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_accounts"
-down_revision = "0001_initial"
+down_revision = "0012_scan_versions"
 branch_labels = None
 depends_on = None
 

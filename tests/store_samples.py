@@ -1,7 +1,7 @@
 """Realistic identifications with evidence chains, shared by the store, diff, findings and report tests.
 
-The signals are ones real devices send; each is cited next to the data. No tests live here (the module is named
-test_* only so it stays inside the store area's files); `sample_identifications()` builds a fresh set.
+The signals are ones real devices send; each is cited next to the data. A helper module, not a test module:
+`sample_identifications()` builds a fresh set.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ NMAP_PROBES = Source(
     title="nmap-service-probes",
     date="2026-11-24",
 )
-# OEM relabeling of Hikvision by LTS: IPVM public report (kb-sources.md §3.2, seen 2026-11-24).
+# OEM relabeling of Hikvision by LTS: IPVM public report (docs/research/kb-sources.md §3.2, seen 2026-11-24).
 IPVM_OEM = Source(url="https://ipvm.com/reports/6438", title="IPVM: Hikvision OEM directory", date="2026-11-24")
-# Lorex sold by FLIR to Dahua in 2018 (kb-sources.md §3.1, seen 2026-11-24).
+# Lorex sold by FLIR to Dahua in 2018 (docs/research/kb-sources.md §3.1, seen 2026-11-24).
 LOREX_DAHUA = Source(
     url="https://www.securityinfowatch.com/video-surveillance/article/12395991/flir-sells-lorex-smb-security-business-to-dahua",
     title="FLIR sells Lorex SMB security business to Dahua",
@@ -44,9 +44,9 @@ AXIS_HTTP = b"HTTP/1.1 200 OK\r\nServer: axis\r\n\r\n<title>AXIS P3245-LVE</titl
 HUAWEI_HTTP = b"HTTP/1.1 200 OK\r\nServer: HuaweiHomeGateway\r\n\r\n<title>HG8245H</title>"
 BINARY_BANNER = bytes(range(256))  # a binary answer must round-trip byte for byte
 
-# MAC prefixes are the makers' real IEEE OUIs (/work/shared/research/oui-covered.tsv, IEEE RA listings mirrored
-# 2026-05-21; kb-sources.md for LTS 14:2F:FD and Lorex 00:1F:54); the last three octets, serials and firmware
-# strings are synthetic test values.
+# MAC prefixes are the makers' real IEEE OUIs (docs/research/oui-covered.tsv, IEEE RA listings mirrored
+# 2026-05-21; docs/research/kb-sources.md for LTS 14:2F:FD and Lorex 00:1F:54); the last three octets,
+# serials and firmware strings are synthetic test values.
 
 
 def _sha(data: bytes) -> str:
