@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from needs import missing
 from server_fixtures import (
     HOSTILE_HOST,
     HOSTILE_TITLE,
@@ -464,7 +465,7 @@ def test_reports_download_in_every_format(site: Site, fmt: str) -> None:
     login(c, "vic")
     answer = c.get(f"/api/v1/reports/{fmt}", params={"scan": site.second_scan})
     if fmt == "pdf" and answer.status_code == 400 and "WeasyPrint" in answer.text:
-        pytest.skip("WeasyPrint's system libraries are missing")
+        missing("WeasyPrint's system libraries are missing (pango, harfbuzz)")
     assert answer.status_code == 200, answer.text
     assert "attachment" in answer.headers["content-disposition"]
     assert site.second_scan in answer.headers["content-disposition"]

@@ -10,8 +10,6 @@ not blank, and the overview shows its charts' bars.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from needs import missing, require_tool
 from server_fixtures import HOSTILE_HOST, HOSTILE_TITLE, PASSWORD, Site, make_site
 
 pytestmark = pytest.mark.xdist_group("server-browser")
@@ -39,17 +38,12 @@ CHROMIUM_ARGS = [
 
 
 def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is missing (apt-get install -y chromium); required under CI")
-        pytest.skip("chromium not found (apt-get install -y chromium)")
+    """Debian's chromium and the playwright package: skipped locally when missing, a failure under CI."""
+    found = require_tool("chromium", "chromium-browser", install="apt-get install -y chromium")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("the playwright package is missing (pip install playwright)")
-        pytest.skip("the playwright package is not installed")
+        missing("the playwright package is not installed (pip install playwright)")
     return found
 
 
