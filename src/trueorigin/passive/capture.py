@@ -5,7 +5,8 @@ What is read, and as which observation protocol (the same parsers as the active 
 - DHCP client messages (UDP 68 -> 67): the whole BOOTP message -> `dhcp-vendor-class`, and the client MAC -> `mac`
 - UDP from the device side of discovery protocols: SADP (37020) -> `sadp`, DHIP (37810) -> `dhip`,
   WS-Discovery (3702) -> `ws-discovery`, SSDP (1900, answers and NOTIFY) -> `ssdp`, mDNS (5353 responses) -> `mdns`,
-  SNMP responses (from port 161) -> `snmp-sysdescr`
+  SNMP v1/v2c responses (from port 161) -> their decoded values as `snmp-sysdescr`, `snmp-sysobjectid`,
+  `snmp-object`, never the packet (it echoes the community, a secret)
 - TCP streams reassembled per flow (server to client, bounded): HTTP responses paired with their request line
   -> `http`, RTSP responses -> `rtsp`, TLS Certificate handshake messages (TLS 1.2 and older; TLS 1.3 encrypts
   them) -> `tls-cert`, greetings on FTP/SSH/Telnet/SMTP/SIP ports -> `banner`, first bytes of the Hikvision and
@@ -29,6 +30,7 @@ import dpkt
 
 from trueorigin.errors import InputError
 from trueorigin.model import Observation
+from trueorigin.probes import snmp
 
 FLOW_BYTES = 128 * 1024
 MAX_FLOWS = 20_000
@@ -177,6 +179,14 @@ class CaptureReader:
             return
         protocol = UDP_DEVICE_PORTS.get(udp.sport)
         if protocol is None:
+            return
+        if protocol == snmp.SYSDESCR:
+            # the answer echoes the community (a secret): keep the decoded values only, as active scans do
+            try:
+                values = snmp.observations_from_response(data, src, udp.sport, ts)
+            except snmp.BerError:
+                values = []  # not a v1/v2c response (a v3 message, a request): nothing to read, nothing to keep
+            yield from values
             return
         if protocol == "ssdp" and data[:8].upper().startswith(b"M-SEARCH"):
             return  # a client's search, not a device's answer

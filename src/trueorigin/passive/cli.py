@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from trueorigin.audit import audit_collected
 from trueorigin.errors import InputError, verdict_exit_code
@@ -13,6 +12,8 @@ from trueorigin.identify_cli import print_identifications
 from trueorigin.model import Identification
 from trueorigin.passive.capture import CaptureReader
 from trueorigin.passive.imports import read_asset_csv, read_nmap_xml
+from trueorigin.terminal import Styled, line
+from trueorigin.terminal import console as make_console
 
 DB_HELP = "Store URL (default sqlite:///trueorigin.db); results are stored like a scan's."
 
@@ -23,7 +24,7 @@ def _finish(
     shown = idents if everything else [i for i in idents if i.vendor or i.brand or i.model or i.mac]
     print_identifications(shown, as_json)
     if scan_id and not as_json:
-        Console(stderr=True).print(f"stored as scan [bold]{scan_id}[/bold]")
+        make_console(stderr=True).print(line("stored as scan ", Styled(scan_id, "bold")))
     raise typer.Exit(verdict_exit_code((i.covered for i in idents), damaged=damaged))
 
 
@@ -54,7 +55,8 @@ def register(app: typer.Typer) -> None:
             store_results=not no_store,
         )
         if reader.skipped:
-            Console(stderr=True).print(f"[yellow]{reader.skipped} of {reader.packets} packets could not be decoded[/]")
+            message = f"{reader.skipped} of {reader.packets} packets could not be decoded"
+            make_console(stderr=True).print(line(Styled(message, "yellow")))
         _finish(idents, scan_id, as_json, all_hosts)
 
     @app.command("import")
