@@ -553,3 +553,17 @@ def test_openapi_documents_the_api(site: Site) -> None:
         assert wanted in paths
     assert not any(p.startswith("/devices") for p in paths)  # pages are not part of the API document
     assert json.dumps(document)
+
+
+def test_hidden_characters_in_device_text_are_made_visible(site: Site) -> None:
+    from trueorigin.model import Identification
+
+    sneaky = "Axis\u202e\u0007 camera"  # a right-to-left override and a bell, as a device could send them
+    site.store.add_identification(
+        site.second_scan, Identification(host="198.18.0.77", vendor="Axis", brand=sneaky, covered="no")
+    )
+    c = client(site)
+    login(c, "vic")
+    html = c.get("/devices", params={"q": "198.18.0.77"}).text
+    assert "\u202e" not in html and "\u0007" not in html
+    assert "Axis&lt;U+202E&gt;\\x07 camera" in html

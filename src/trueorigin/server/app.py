@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from trueorigin import __version__
 from trueorigin.errors import TrueOriginError
+from trueorigin.safetext import html_visible
 from trueorigin.server.accounts import Accounts, Principal
 from trueorigin.server.errors import ApiError, body
 from trueorigin.server.security import (
@@ -156,6 +157,7 @@ def create_app(store: Store | str | None = None, settings: ServerSettings | None
     templates = Environment(
         loader=PackageLoader("trueorigin.server", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
+        finalize=html_visible,  # every {{ value }}: control and bidi characters made visible, then autoescaped
         trim_blocks=True,
         lstrip_blocks=True,
     )
