@@ -45,6 +45,7 @@ lab-down: venv
 bench: venv
 	$(BIN)/python bench/scan_vs_nmap.py
 	$(BIN)/python bench/screen.py
+	$(BIN)/python bench/serve.py
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

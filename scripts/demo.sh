@@ -71,3 +71,8 @@ for fmt in far-csv oscal netbox snipeit; do
 done
 echo
 echo "Report: $OUT/report.html"
+echo
+echo "Dashboard on the demo's store (sign in as the admin you create; the password is asked for, never an argument):"
+echo "  $BIN/trueorigin users add admin --role admin --db $DB"
+echo "  $BIN/trueorigin serve --db $DB --port 8080"
+echo "  then open http://127.0.0.1:8080/  (REST API: http://127.0.0.1:8080/api/v1/openapi.json)"

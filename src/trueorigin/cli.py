@@ -59,6 +59,7 @@ def _register_all() -> None:
     from trueorigin.report import cli as report_cli
     from trueorigin.scan import cli as scan_cli
     from trueorigin.screen import cli as screen_cli
+    from trueorigin.server import cli as server_cli
     from trueorigin.sites import cli as sites_cli
     from trueorigin.store import cli as store_cli
 
@@ -74,6 +75,7 @@ def _register_all() -> None:
         audit_cli,
         report_cli,
         sites_cli,
+        server_cli,
     ):
         area.register(app)
 

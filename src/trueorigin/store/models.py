@@ -187,4 +187,6 @@ class FindingHistoryRow(Base):
 
 
 # the multi-site tables live in their own module; imported here so every user of Base.metadata sees them
+# The server's tables (users, sessions, tokens, audit log) share this metadata: one schema, one migration history.
+from trueorigin.store import accounts as _accounts  # noqa: E402, F401
 from trueorigin.store import sites_models as _sites_models  # noqa: E402,F401

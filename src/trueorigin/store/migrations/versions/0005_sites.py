@@ -1,7 +1,7 @@
 """Sites and sensors: sensor health, audit jobs, schedules, alert targets and alerts.
 
 Revision ID: 0005_sites
-Revises: 0003_compliance_data
+Revises: 0004_accounts
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_sites"
-down_revision = "0003_compliance_data"
+down_revision = "0004_accounts"
 branch_labels = None
 depends_on = None
 
