@@ -7,6 +7,7 @@ Lists are cursor-paginated: `{"items": [...], "next_cursor": "..." | null, "tota
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Request, UploadFile
@@ -25,6 +26,8 @@ def RowId() -> Any:
 
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+# every format the report module offers (one source: its RENDERERS), as the path parameter's pattern
+REPORT_FORMATS = "^(" + "|".join(re.escape(name) for name in actions.REPORT_MEDIA) + ")$"
 
 
 def Limit() -> Any:
@@ -229,7 +232,7 @@ def report_formats(_p: Principal = Depends(require_read)) -> dict[str, Any]:
 )
 def report(
     request: Request,
-    fmt: Literal["html", "pdf", "csv", "json"],
+    fmt: str = Path(pattern=REPORT_FORMATS, description="A format of the report module."),
     scan: str | None = Query(None, max_length=64),
     _p: Principal = Depends(require_read),
 ) -> Response:
