@@ -94,7 +94,7 @@ CASE family
 END
 """
 
-# Real IEEE MA-L blocks (from /work/shared/research/oui-covered.tsv: IEEE Registration Authority listings via
+# Real IEEE MA-L blocks (from docs/research/oui-covered.tsv: IEEE Registration Authority listings via
 # github.com/aburrido/ieee-mac-new, 2026-05-21): Hikvision 04:03:12, Huawei 00:18:82, Dahua 40:7A:A4 (as given
 # there); the others are random locally administered addresses (second hex digit 2), which no registry lists.
 MAC_SQL = """

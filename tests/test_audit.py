@@ -4,6 +4,7 @@ ingest, re-identification as a new scan."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -107,14 +108,18 @@ def test_no_store_leaves_nothing_behind(db: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("day", "covered"),
+    ("day", "with_dhip", "covered"),
     [
-        pytest.param("2024-06-01", "yes", id="while-dahua-owned-it"),
-        pytest.param("2025-06-01", "review", id="after-the-sale"),
+        pytest.param("2024-06-01", True, "yes", id="while-dahua-owned-it"),
+        pytest.param("2024-06-01", False, "yes", id="while-dahua-owned-it-onvif-only"),
+        # After the sale, ownership alone says "review"; the DHIP answer is Dahua's own firmware lineage, which
+        # makes the verdict "yes" whatever the brand (issue 13, docs/relabels.md).
+        pytest.param("2025-06-01", True, "yes", id="after-the-sale-dahua-lineage"),
+        pytest.param("2025-06-01", False, "review", id="after-the-sale-brand-and-model-only"),
     ],
 )
-def test_verdict_holds_on_the_day_the_observations_were_made(day: str, covered: str) -> None:
-    observations = _imou(_epoch(day))
+def test_verdict_holds_on_the_day_the_observations_were_made(day: str, with_dhip: bool, covered: str) -> None:
+    observations = [o for o in _imou(_epoch(day)) if with_dhip or o.protocol != "dhip"]
     assert observed_on(observations) == dt.date.fromisoformat(day)
     ident = identify(HOST, observations)
     assert (ident.vendor, ident.covered) == ("Imou", covered)
@@ -202,3 +207,19 @@ def test_reidentify_of_a_scan_without_observations_is_bad_input(db: str) -> None
     result = CliRunner().invoke(app, ["reidentify", scan_id, "--db", db])
     assert result.exit_code == 2
     assert "no observations" in result.output
+
+
+@pytest.mark.parametrize(
+    ("day", "covered"),
+    [
+        pytest.param("2024-06-01", "yes", id="while-dahua-owned-it"),
+        pytest.param("2025-06-01", "review", id="after-the-sale"),
+    ],
+)
+def test_offline_identify_decides_on_the_time_the_lines_carry(tmp_path: Path, day: str, covered: str) -> None:
+    lines = [obs.to_json() | {"time": _epoch(day)} for obs in _imou(0.0)]
+    path = tmp_path / "imou.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    result = CliRunner().invoke(app, ["identify", str(path), "--json"])
+    (host,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (host["vendor"], host["covered"]) == ("Imou", covered)

@@ -20,12 +20,12 @@ import trueorigin.fingerprints as fingerprints
 from trueorigin.errors import DataError
 from trueorigin.fingerprints import (
     FIELDS,
-    VENDORS,
     backtracking_risk,
     is_known_field,
     load_rules,
     match,
     parse_rule,
+    vendors,
 )
 from trueorigin.fingerprints.rules import DEFAULT_MAX_LENGTH, Rule, load_rule_files
 from trueorigin.fingerprints.selftest import (
@@ -36,6 +36,7 @@ from trueorigin.fingerprints.selftest import (
     check_value_example,
     load_generic_corpus,
 )
+from trueorigin.knowledge import load
 from trueorigin.model import Match
 
 ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "ARCHITECTURE.md"
@@ -94,7 +95,7 @@ def test_generic_banner_is_not_attributed_to_a_vendor(sample: object) -> None:
 
 @pytest.mark.parametrize("rule", [pytest.param(r, id=r.id) for r in RULES])
 def test_rule_is_well_formed(rule: Rule) -> None:
-    assert rule.vendor is None or rule.vendor in VENDORS
+    assert rule.vendor is None or rule.vendor in vendors()
     assert is_known_field(rule.field)
     assert backtracking_risk(rule.pattern, rule.regex.flags) is None
     assert rule.examples, "a rule without a real example is not accepted"
@@ -125,10 +126,13 @@ def _architecture_section(start: str, end: str) -> str:
     return text[text.index(start) : text.index(end, text.index(start))]
 
 
-def test_vendor_vocabulary_is_the_architecture_one() -> None:
+def test_vendor_vocabulary_is_the_knowledge_base_one() -> None:
+    """Vendors derive from entities.yaml; the ids the architecture document names must be among them."""
+    assert vendors() == frozenset(load().entities)
     section = _architecture_section("Entity id -> display name", "Brands shown by OEM relabels")
     documented = set(re.findall(r"`([a-z][a-z0-9-]*)` [A-Z]", section))
-    assert documented == set(VENDORS)
+    assert documented and documented <= vendors()
+
 
 
 def test_field_vocabulary_covers_every_documented_key() -> None:
@@ -198,12 +202,12 @@ def test_load_rules_is_cached() -> None:
 def test_public_api_is_pinned() -> None:
     assert set(fingerprints.__all__) == {
         "ATTRIBUTES",
-        "COVERED_VENDORS",
         "DATA_DIR",
         "FIELDS",
         "FIELD_FAMILIES",
         "KINDS",
-        "VENDORS",
+        "covered_vendors",
+        "vendors",
         "Example",
         "Rule",
         "backtracking_risk",
@@ -232,7 +236,7 @@ def test_any_text_on_any_field_matches_safely(field: str, text: str) -> None:
     for hit in match({field: text}):
         assert hit.rule_id in {r.id for r in RULES}
         assert all(isinstance(v, str) for v in hit.attributes.values())
-        assert hit.attributes.get("vendor") is None or hit.attributes["vendor"] in VENDORS
+        assert hit.attributes.get("vendor") is None or hit.attributes["vendor"] in vendors()
 
 
 @settings(max_examples=100, deadline=None)
@@ -277,8 +281,8 @@ def _rule(**overrides: object) -> dict[str, object]:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        pytest.param({"sets": {"vendor": "acme"}}, "canonical vocabulary", id="unknown-vendor"),
-        pytest.param({"sets": {"vendor": "Hikvision"}}, "canonical vocabulary", id="vendor-wrong-case"),
+        pytest.param({"sets": {"vendor": "acme"}}, "not an entity of the knowledge base", id="unknown-vendor"),
+        pytest.param({"sets": {"vendor": "Hikvision"}}, "not an entity of the knowledge base", id="vendor-wrong-case"),
         pytest.param({"field": "http.servr"}, "field vocabulary", id="unknown-field"),
         pytest.param({"field": "snmp.community"}, "field vocabulary", id="secret-field"),
         pytest.param({"examples": []}, "at least one real example", id="no-example"),

@@ -197,6 +197,33 @@ def test_subsidiary_named_by_brand_and_model_beats_its_parents_firmware_lineage(
     )
     assert ident.vendor == "Imou"
     assert ident.brand == "Imou"
-    assert ident.covered == "review"  # the link to Dahua ended with the divestiture
-    assert not any("Dahua" in conflict for conflict in ident.conflicts)
+    # The link to Dahua ended with the divestiture ("review" on ownership alone), but the device answers Dahua's
+    # own discovery protocol: the firmware lineage is strong, so the verdict is "yes" (docs/relabels.md).
+    assert ident.covered == "yes"
+    assert any(c.startswith("covered by firmware lineage: dahua.") for c in ident.conflicts)
+    assert "ndaa-889" in ident.regimes
     assert any(step.rule and step.rule.startswith("dahua.") for step in ident.evidence)  # lineage kept as evidence
+
+
+def test_divested_subsidiary_on_brand_and_model_only_stays_review() -> None:
+    """The same Imou camera seen only through ONVIF (brand and model, no firmware lineage) stays "review"."""
+    onvif = (RESPONSES / "onvif-device-info" / "dahua-ipc-hdw1025c.xml").read_text()
+    manufacturer = onvif.split("Manufacturer>")[1].split("<")[0]
+    model = onvif.split("Model>")[1].split("<")[0]
+    imou = onvif.replace(f"Manufacturer>{manufacturer}<", "Manufacturer>Imou<").replace(
+        f"Model>{model}<", "Model>IPC-A26Z<"
+    )
+    ident = identify_host(
+        "198.18.0.32", [Observation(host="198.18.0.32", protocol="onvif-device-info", data=imou.encode(), port=80)]
+    )
+    assert ident.covered == "review"
+    assert not any(c.startswith("covered by firmware lineage") for c in ident.conflicts)
+
+
+def test_a_name_alone_never_counts_as_lineage() -> None:
+    """A DHCP host name naming Huawei is brand-only evidence: "review", never upgraded."""
+    header = bytes([1, 1, 6, 0]) + b"\x00" * 24 + bytes.fromhex("020000000001") + b"\x00" * 202
+    name = b"HUAWEI_P30-9e8b07efe8a355"
+    data = header + bytes.fromhex("63825363") + bytes([53, 1, 3, 12, len(name)]) + name + b"\xff"
+    ident = identify_host("198.18.0.33", [Observation(host="198.18.0.33", protocol="dhcp-vendor-class", data=data)])
+    assert ident.covered == "review"

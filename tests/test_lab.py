@@ -15,22 +15,23 @@ from hypothesis import strategies as st
 
 from trueorigin import fingerprints
 from trueorigin.errors import InputError
+from trueorigin.knowledge import load
 from trueorigin.lab import answers, wire
 from trueorigin.lab.profiles import load_profiles
 from trueorigin.lab.server import Simulator, rpc2_login_hash
 from trueorigin.lab.site import MIXES, build_manifest
 
 PROFILES = load_profiles()
-CANONICAL_VENDORS = {
-    "Hikvision", "Dahua", "Huawei", "ZTE", "Hytera", "Imou", "Axis", "Hanwha Vision", "Bosch", "Uniview",
-    "Reolink", "Ubiquiti", "HP", "Microsoft",
-}  # fmt: skip
+KB = load()
 
 
 @pytest.mark.parametrize("profile_id", sorted(PROFILES), ids=sorted(PROFILES))
 def test_profile_is_complete_and_sourced(profile_id: str) -> None:
     profile = PROFILES[profile_id]
-    assert profile.vendor_name is None or profile.vendor_name in CANONICAL_VENDORS
+    entity = KB.entity(profile.vendor) if profile.vendor else None
+    assert (profile.vendor_name, profile.covered) == (
+        (entity.name, KB.coverage(entity.id)[0]) if entity else (None, "no")
+    ), "name and coverage come from the knowledge base"
     assert profile.tcp or profile.udp, "a device must answer on something"
     for name, response in profile.responses.items():
         assert response["fidelity"] in ("verbatim", "pattern", "spec", "unverified"), name
@@ -227,3 +228,20 @@ def test_favicons_are_real_or_match_no_fingerprint(profile_id: str) -> None:
             assert matches == [], (profile_id, matches)
         else:
             assert {m.attributes.get("vendor") for m in matches} == {profile.vendor}, (profile_id, matches)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        pytest.param({"vendor_name": "Hikvision"}, "come from the knowledge base", id="name-written"),
+        pytest.param({"covered": "yes"}, "come from the knowledge base", id="coverage-written"),
+        pytest.param({"vendor": "hikvison"}, "not an entity of the knowledge base", id="unknown-entity"),
+    ],
+)
+def test_profile_names_a_knowledge_base_entity_only(extra: dict[str, str], message: str) -> None:
+    from trueorigin.errors import DataError
+    from trueorigin.lab.profiles import _build
+
+    doc = dict(PROFILES["hikvision-camera"].data) | extra
+    with pytest.raises(DataError, match=message):
+        _build(doc)

@@ -193,3 +193,9 @@ def test_asset_csv_without_ip_column_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["import", str(path), "--format", "csv"])
     assert result.exit_code == 2
     assert "'ip' column" in result.output
+
+
+def test_nmap_observations_carry_the_time_nmap_saw_the_host() -> None:
+    """The verdict holds on the day of the scan (audit.observed_on), not the day of the import."""
+    observations = list(read_nmap_xml(DATA / "nmap-hikvision.xml"))
+    assert observations and {o.time for o in observations} == {1763942460.0}  # the host's endtime

@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trueorigin.model import Observation, Status, Target
-from trueorigin.probes import http
+from trueorigin.probes import http, httpauth
 from trueorigin.probes.base import Credential, ProbeContext
 
 FIXTURES = Path(__file__).parent / "data" / "responses" / "http"
@@ -106,6 +106,24 @@ def fixture(name: str) -> bytes:
             {"device.manufacturer": "Dahua"},
             id="dahua-getvendor",
         ),
+        pytest.param(
+            "huawei-hilink-e3372h-device-information.txt",
+            "GET /api/device/information",
+            {
+                "http.xml.root": "response",
+                "device.model": "E3372h-320",
+                "device.firmware": "11.0.1.1(H697SP1C983)",
+                "device.hardware": "CL4E3372HM",
+                "device.kind": "router",
+            },
+            id="huawei-hilink-information",
+        ),
+        pytest.param(
+            "huawei-hilink-b525s-device-information.txt",
+            "GET /api/device/information",
+            {"device.model": "B525s-65a", "device.mac": "44:59:e3:2c:d7:af", "device.hardware": "WL2B520M"},
+            id="huawei-hilink-malformed-declaration",
+        ),
     ],
 )
 def test_parse_fixture(name: str, request_line: str, expected: dict[str, str]) -> None:
@@ -126,7 +144,7 @@ def test_parse_repeated_headers_and_two_challenges() -> None:
     assert fields["http.header_order"] == "set-cookie,set-cookie,www-authenticate,www-authenticate,content-length"
     assert fields["http.auth.scheme"] == "Digest"
     assert fields["http.realm"] == "DVRNVRDVS"
-    challenges = http.parse_challenges(['Digest realm="r1", nonce="n", Basic realm="r2"'])
+    challenges = httpauth.parse_challenges(['Digest realm="r1", nonce="n", Basic realm="r2"'])
     assert [(c.scheme, c.params.get("realm")) for c in challenges] == [("Digest", "r1"), ("Basic", "r2")]
 
 
@@ -198,7 +216,7 @@ def test_not_http_is_unparseable(data: bytes) -> None:
 
 
 def test_digest_authorization_matches_rfc7616_examples() -> None:
-    challenge = http.Challenge(
+    challenge = httpauth.Challenge(
         "Digest",
         {
             "realm": "http-auth@example.org",
@@ -209,9 +227,9 @@ def test_digest_authorization_matches_rfc7616_examples() -> None:
     )
     credential = Credential("Mufasa", "Circle of Life")
     cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"
-    md5_header = http.digest_authorization(challenge, "GET", "/dir/index.html", credential, cnonce)
-    sha_challenge = http.Challenge("Digest", {**challenge.params, "algorithm": "SHA-256"})
-    sha_header = http.digest_authorization(sha_challenge, "GET", "/dir/index.html", credential, cnonce)
+    md5_header = httpauth.digest_authorization(challenge, "GET", "/dir/index.html", credential, cnonce)
+    sha_challenge = httpauth.Challenge("Digest", {**challenge.params, "algorithm": "SHA-256"})
+    sha_header = httpauth.digest_authorization(sha_challenge, "GET", "/dir/index.html", credential, cnonce)
     # RFC 7616 §3.9.1 response values
     assert md5_header is not None and 'response="8ca523f5e9506fed4657c9700eebdbec"' in md5_header
     assert sha_header is not None
@@ -482,7 +500,7 @@ def test_request_is_readable_and_bounded() -> None:
     assert request.startswith(b"GET /ISAPI/System/deviceInfo HTTP/1.1\r\nHost: 192.0.2.1:8080\r\n")
     assert request.endswith(b"Connection: close\r\n\r\n")
     assert b"Authorization" not in request
-    assert base64.b64encode(b"u:p") in http.basic_authorization(Credential("u", "p")).encode()
+    assert base64.b64encode(b"u:p") in httpauth.basic_authorization(Credential("u", "p")).encode()
 
 
 def test_probe_answers_a_basic_challenge_only_after_it_is_issued() -> None:
@@ -614,3 +632,21 @@ def test_magicbox_version_splits_off_the_build(value: str, firmware: str, build:
     fields = http.parse_http(data, "GET /cgi-bin/magicBox.cgi?action=getSoftwareVersion").fields
     assert fields["device.firmware"] == firmware
     assert fields.get("http.dahua.build") == build
+
+
+def test_a_plain_response_element_is_not_taken_for_hilink() -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n\r\n"
+    data = head + b'<?xml version="1.0"?><response><DeviceName>x</DeviceName></response>'
+    parsed = http.parse_http(data, "GET /api/device/information")
+    assert parsed.fields["http.xml.root"] == "response"
+    assert "device.model" not in parsed.fields
+
+
+def test_malformed_declaration_retry_still_refuses_entities() -> None:
+    body = (
+        b'<?xml version="1.0"encoding="UTF-8"?><!DOCTYPE r [<!ENTITY a "aaaa">]>'
+        b"<response><WebUIVersion>&a;</WebUIVersion></response>"
+    )
+    parsed = http.parse_http(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n\r\n" + body, "GET /")
+    assert parsed.ok
+    assert "http.xml.root" not in parsed.fields

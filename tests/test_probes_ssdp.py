@@ -197,7 +197,7 @@ def test_probe_of_a_silent_target_and_a_malformed_answer() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=2048))
 def test_http_splitting_helper_survives_any_bytes(tail: bytes) -> None:
-    from trueorigin.probes.base import split_http_response
+    from trueorigin.probes.message import split_http_response
 
     for raw in (b"HTTP/" + tail, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + tail, tail):
         answer = split_http_response(raw)
@@ -217,7 +217,7 @@ def test_http_splitting_helper_survives_any_bytes(tail: bytes) -> None:
     ],
 )
 def test_http_splitting_helper(raw: bytes, body: bytes | None) -> None:
-    from trueorigin.probes.base import split_http_response
+    from trueorigin.probes.message import split_http_response
 
     answer = split_http_response(raw)
     assert (answer.body if answer else None) == body

@@ -364,3 +364,20 @@ def test_decisions_are_listed(inventory: Path) -> None:
     assert (decision["key"], decision["covered"], decision["reason"]) == ("key:A-0006", "no", "mount")
     assert "Generic" in decision["listing"]
     assert "1 decision(s)" in run("decisions", str(inventory)).stdout
+
+
+def test_model_prefilter_agrees_with_the_knowledge_base() -> None:
+    """The matcher skips kb.model when one combined regex of all patterns does not match; it must skip only
+    values no pattern matches (checked on every example of the knowledge base and near misses)."""
+    from trueorigin.knowledge import load
+    from trueorigin.screen.matcher import Matcher
+    from trueorigin.screen.normalize import model_variants
+
+    kb = load()
+    matcher = Matcher(kb)
+    assert matcher._any_model is not None
+    texts = [e.model for p in kb.models for e in p.examples]
+    texts += [t[:-1] for t in texts] + [t + "X" for t in texts] + ["EliteBook 840 G5", "C9300-24T", "P3245-LVE"]
+    for text in texts:
+        for variant in model_variants(text):
+            assert (kb.model(variant) is None) == (matcher._model(variant) is None), variant

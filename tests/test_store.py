@@ -227,7 +227,7 @@ def test_plain_path_is_a_sqlite_file(tmp_path: Path) -> None:
 _WRITER = textwrap.dedent(
     """
     import sys
-    from test_store_samples import sample_identifications, sample_observations
+    from store_samples import sample_identifications, sample_observations
     from trueorigin.store import open_store
     from dataclasses import replace
 

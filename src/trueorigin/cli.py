@@ -9,11 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from trueorigin import __version__
 from trueorigin.errors import EXIT_INTERNAL, EXIT_INTERRUPTED, TrueOriginError
+from trueorigin.safetext import visible
+from trueorigin.terminal import console as make_console
 
 app = typer.Typer(
     name="trueorigin",
@@ -22,7 +23,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True, soft_wrap=True, highlight=False)
+err_console = make_console(stderr=True, soft_wrap=True, highlight=False)
 MAX_MESSAGE_CHARS = 500  # an error message quotes input; a hostile or huge input must not flood the terminal
 _debug = False
 
@@ -77,7 +78,7 @@ def _register_all() -> None:
 
 def one_line(text: str) -> str:
     """An error message as one short, inert terminal line: control characters shown escaped, length capped."""
-    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    flat = visible(text)
     if len(flat) > MAX_MESSAGE_CHARS:
         flat = flat[:MAX_MESSAGE_CHARS] + f"... ({len(flat) - MAX_MESSAGE_CHARS} more characters)"
     return flat

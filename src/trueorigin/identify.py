@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from trueorigin import fingerprints, probes
+from trueorigin.identify_names import FIELD_CERTAINTY, maker_claims
 from trueorigin.knowledge import KnowledgeBase, load
 from trueorigin.knowledge.types import CERTAINTY
 from trueorigin.model import Covered, Evidence, Identification, Match, Observation, Parsed, Source
@@ -37,6 +38,8 @@ OUI_CERTAINTY = 0.55
 MODEL_PATTERN_WEIGHT = 0.75
 BRAND_LINK_WEIGHT = 0.7
 BRAND_IS_MAKER_CERTAINTY = 0.5
+# A device naming its maker (brand shown = an entity, or a maker's name in free text) is one fact, counted once.
+NAME_SHOWN_GROUP = "name-shown"
 
 # Where a device's own description of itself is most trustworthy, best first.
 _DEVICE_FACT_PRIORITY = (
@@ -125,6 +128,40 @@ class _HostEvidence:
             )
         for match in fingerprints.match(parsed.fields):
             self._add_match(obs, match)
+        for key, certainty in FIELD_CERTAINTY.items():
+            text = parsed.fields.get(key)
+            if text:
+                self._add_names(obs, key, text, certainty)
+
+    def _add_names(self, obs: Observation, key: str, value: str, certainty: float) -> None:
+        """The free-text maker signal: a knowledge-base name in a self-description field."""
+        for mention in maker_claims(self.kb, key, value):
+            if mention.kind == "entity":
+                entity = self.kb.entity(mention.id)
+                name = entity.name if entity else mention.id
+                self.signals.append(
+                    _Signal(
+                        mention.id,
+                        certainty,
+                        NAME_SHOWN_GROUP,
+                        _name_evidence(
+                            obs, key, value, f"{key} names the maker {mention.alias!r} -> {name}", mention.id, certainty
+                        ),
+                    )
+                )
+                continue
+            for link in self.kb.oem_links(mention.id):
+                if link.ended:
+                    continue
+                maker = self.kb.entity(link.maker)
+                linked = certainty * link.certainty
+                claim = (
+                    f"{key} names the brand {mention.alias!r}, a {link.relation} label of "
+                    f"{maker.name if maker else link.maker}"
+                )
+                self.signals.append(
+                    _Signal(link.maker, linked, "brand-link", _name_evidence(obs, key, value, claim, link.id, linked))
+                )
 
     def _add_match(self, obs: Observation, match: Match) -> None:
         attrs = match.attributes
@@ -240,7 +277,7 @@ def _knowledge_signals(
                 _Signal(
                     resolution.entity,
                     BRAND_IS_MAKER_CERTAINTY,
-                    "brand-is-maker",
+                    NAME_SHOWN_GROUP,
                     Evidence(
                         claim=f"the device names its maker as {resolution.resolved}",
                         rule=f"entity:{resolution.entity}",
@@ -249,6 +286,19 @@ def _knowledge_signals(
                     ),
                 )
             )
+
+
+def _name_evidence(obs: Observation, key: str, value: str, claim: str, target: str, certainty: float) -> Evidence:
+    return Evidence(
+        claim=claim,
+        protocol=obs.protocol,
+        port=obs.port,
+        field=key,
+        value=value[:200],
+        rule=f"name:{key}:{target}",
+        certainty=round(certainty, 3),
+        observation_sha256=obs.sha256,
+    )
 
 
 def _oui_sources(registry_date: str) -> tuple[Source, ...]:
@@ -358,6 +408,7 @@ _BRAND_DISPLAY_FIELDS = frozenset(
         "banner.first_line",
         "http.header.server",
         "nmap.product",
+        *FIELD_CERTAINTY,
     }
 )
 
@@ -385,6 +436,26 @@ def _maker_name_shown(kb: KnowledgeBase, vendor_id: str, signals: Sequence[_Sign
         if any(len(name) >= 2 and name.isascii() and _names_word(name, value) for name in names):
             return signal.evidence
     return None
+
+
+# A lineage signal this strong, from the firmware itself, decides coverage whatever the brand (docs/relabels.md).
+STRONG_LINEAGE_CERTAINTY = 0.8
+# Fields that carry a name people chose rather than what the firmware is: never lineage.
+_NOT_LINEAGE_FIELDS = frozenset({"device.manufacturer", "onvif.manufacturer", "upnp.manufacturer", "nmap.product"})
+
+
+def _strong_lineage(kb: KnowledgeBase, signals: Iterable[_Signal], at: dt.date | None = None) -> _Signal | None:
+    """The strongest firmware-lineage signal (discovery protocol, OEM firmware code, web server family, private
+    port ...) naming a vendor covered "yes", or None. Names, brands, OUIs and model numbers never qualify."""
+    best: _Signal | None = None
+    for signal in signals:
+        if not signal.group.startswith("rule:") or signal.certainty < STRONG_LINEAGE_CERTAINTY:
+            continue
+        if signal.evidence.field in _NOT_LINEAGE_FIELDS or kb.coverage(signal.vendor, at=at)[0] != "yes":
+            continue
+        if best is None or signal.certainty > best.certainty:
+            best = signal
+    return best
 
 
 def _combine(signals: Iterable[_Signal]) -> dict[str, tuple[float, list[_Signal]]]:
@@ -480,12 +551,37 @@ def identify_host(
     covered: Covered = "no"
     regimes: tuple[str, ...] = ()
     coverage_evidence: list[Evidence] = []
+    coverage_subject = vendor_id
     if vendor_id is not None:
         covered, regimes = kb.coverage(vendor_id, at=at)
-        if covered == "yes" and confidence < MIN_COVERED_CONFIDENCE:
+        weak = covered == "yes" and confidence < MIN_COVERED_CONFIDENCE
+        if weak:
             covered = "review"
+        # "review" (a divested subsidiary, weak evidence) or "no" on names alone yields to strong covered lineage;
+        # a non-covered maker with strong lineage of its own keeps its verdict (the conflict is reported).
+        own_lineage = any(
+            s.vendor == vendor_id and s.group.startswith("rule:") and s.certainty >= STRONG_LINEAGE_CERTAINTY
+            for s in state.signals
+        )
+        strong = None
+        if covered == "review" or (covered == "no" and not own_lineage):
+            strong = _strong_lineage(kb, state.signals, at)
+        if strong is not None:
+            # The firmware itself is the covered maker's: what runs on the device does not change with the label
+            # on its case or with who owns the reseller (docs/relabels.md).
+            coverage_subject = strong.vendor
+            covered, regimes = kb.coverage(strong.vendor, at=at)
+            strong_entity = kb.entity(strong.vendor)
+            conflicts.append(
+                f"covered by firmware lineage: {strong.evidence.rule} ({strong.evidence.protocol}) is "
+                f"{strong_entity.name if strong_entity else strong.vendor}'s firmware, whatever the brand"
+            )
+            if strong not in chosen:
+                chosen = [*chosen, strong]
+        elif weak:
             conflicts.append(f"covered vendor {vendor_name} rests on weak evidence ({confidence:.2f}): confirm")
-        for entry in kb.covering_entries(vendor_id, at=at):
+    if coverage_subject is not None:
+        for entry in kb.covering_entries(coverage_subject, at=at):
             regime = kb.regime(entry.regime)
             rule = regime.scope_rule(entry.scope) if regime else None
             qualifier = f" — {rule.text}" if rule else ""
@@ -497,7 +593,7 @@ def identify_host(
                     sources=entry.sources,
                 )
             )
-        if vendor_entity is not None and vendor_entity.parent and covered != "no":
+        if vendor_entity is not None and vendor_entity.parent and covered != "no" and coverage_subject == vendor_id:
             parent = kb.entity(vendor_entity.parent)
             coverage_evidence.insert(
                 0,

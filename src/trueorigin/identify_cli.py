@@ -6,7 +6,6 @@ Input: JSON lines, one observation each (see README). Output: one identification
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -15,13 +14,14 @@ from typing import IO
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from trueorigin.audit import identify_all
 from trueorigin.errors import InputError, verdict_exit_code
 from trueorigin.model import Identification, Observation
 from trueorigin.observations_io import BadLine, read_jsonl
+from trueorigin.safetext import json_text
+from trueorigin.terminal import Styled, line, print_identifications_table
+from trueorigin.terminal import console as make_console
 
 SHOWN_BAD_LINES = 20
 
@@ -32,25 +32,9 @@ def print_identifications(idents: Iterable[Identification], as_json: bool, conso
     covered = sum(1 for i in idents if i.covered == "yes")
     if as_json:
         for ident in idents:
-            sys.stdout.write(json.dumps(ident.to_json(), ensure_ascii=False) + "\n")
+            sys.stdout.write(json_text(ident.to_json()) + "\n")
         return covered
-    console = console or Console()
-    table = Table(title=f"{len(idents)} hosts, {covered} covered")
-    for column in ("host", "vendor", "brand", "model", "firmware", "kind", "covered", "confidence"):
-        table.add_column(column)
-    style = {"yes": "bold red", "review": "yellow", "no": "green"}
-    for ident in idents:
-        table.add_row(
-            ident.host,
-            ident.vendor or "-",
-            ident.brand or "-",
-            ident.model or "-",
-            ident.firmware or "-",
-            ident.kind or "-",
-            f"[{style[ident.covered]}]{ident.covered}[/]",
-            f"{ident.confidence:.2f}",
-        )
-    console.print(table)
+    print_identifications_table(console or make_console(), idents)
     return covered
 
 
@@ -70,7 +54,7 @@ def register(app: typer.Typer) -> None:
 
         Exit code: 0 nothing covered, 1 covered found, 3 review only, 2 bad input (README).
         """
-        err = Console(stderr=True)
+        err = make_console(stderr=True)
         observations: list[Observation] = []
         bad = 0
         try:
@@ -79,7 +63,7 @@ def register(app: typer.Typer) -> None:
                     if isinstance(item, BadLine):
                         bad += 1
                         if bad <= SHOWN_BAD_LINES:
-                            err.print(f"[yellow]line {item.number} skipped:[/yellow] {escape(item.reason)}")
+                            err.print(line(Styled(f"line {item.number} skipped:", "yellow"), " ", item.reason))
                     else:
                         observations.append(item)
         except FileNotFoundError as exc:
@@ -89,7 +73,7 @@ def register(app: typer.Typer) -> None:
         except OSError as exc:
             raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
         if bad > SHOWN_BAD_LINES:
-            err.print(f"[yellow]... and {bad - SHOWN_BAD_LINES} more lines skipped[/yellow]")
+            err.print(line(Styled(f"... and {bad - SHOWN_BAD_LINES} more lines skipped", "yellow")))
         if not observations:
             raise InputError(f"{path}: no valid observation lines")
         idents = identify_all(observations)

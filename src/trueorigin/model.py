@@ -1,6 +1,6 @@
 """Core types shared by every stage of the pipeline.
 
-probe -> Observation -> parse -> Parsed fields -> fingerprint Match -> Identification -> Finding
+probe -> Observation -> parse -> Parsed fields -> fingerprint Match -> Identification -> finding (store)
 
 Observations hold facts only (what a device sent, byte for byte). Everything after them is a pure
 function of (observations, knowledge-base version), so the store can re-identify when the data changes.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -216,20 +217,36 @@ class Identification:
 RemediationStatus = Literal["open", "scheduled", "replaced", "removed", "waived"]
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """An identification that matters for compliance, tracked until it is remediated."""
+# MAC addresses (EUI-48) as people and devices write them. One normaliser for the whole tool: parsers, store,
+# screening and the knowledge base's OUI lookup all call `normalize_mac`.
+MAX_MAC_TEXT = 128
+# 44:19:b6:aa:bb:cc and BSD 4:19:b6:a:b:c; Cisco 4419.b6aa.bbcc and H3C 4419-b6aa-bbcc; HP 4419b6-aabbcc
+_MAC_PAIRS = re.compile(r"^[0-9a-f]{1,2}([:\-. ])[0-9a-f]{1,2}(?:\1[0-9a-f]{1,2}){4}$")
+_MAC_QUADS = re.compile(r"^([0-9a-f]{4})([.\-])([0-9a-f]{4})\2([0-9a-f]{4})$")
+_MAC_HALVES = re.compile(r"^([0-9a-f]{6})-([0-9a-f]{6})$")
+_MAC_BARE = re.compile(r"^(?:0x)?([0-9a-f]{12})$")
 
-    identification: Identification
-    scan_id: str | None = None
-    site: str | None = None
-    status: RemediationStatus = "open"
 
+def normalize_mac(text: str | None) -> str | None:
+    """Any common notation of an EUI-48 -> `aa:bb:cc:dd:ee:ff` (lower case, colon separated); None when `text`
+    is not one MAC address (wrong length, mixed separators, trailing text, not hex).
 
-def fields_get(fields: Mapping[str, str], *keys: str) -> str | None:
-    """First non-empty value among `keys`."""
-    for key in keys:
-        value = fields.get(key)
-        if value:
-            return value
-    return None
+    Accepted: `44:19:B6:AA:BB:CC`, `44-19-b6-aa-bb-cc`, `44 19 b6 aa bb cc`, `44.19.b6.aa.bb.cc`, single-digit
+    octets `4:19:b6:a:b:c` (BSD `arp -a`), `4419.b6aa.bbcc` (Cisco), `4419-b6aa-bbcc` (H3C), `4419b6-aabbcc`
+    (HP), `4419b6aabbcc`, `0x4419b6aabbcc`, with white space around.
+    """
+    if not text:
+        return None
+    candidate = text.strip().lower()[:MAX_MAC_TEXT]
+    digits: str | None = None
+    if found := _MAC_PAIRS.match(candidate):
+        digits = "".join(part.zfill(2) for part in candidate.split(found.group(1)))
+    elif found := _MAC_QUADS.match(candidate):
+        digits = found.group(1) + found.group(3) + found.group(4)
+    elif found := _MAC_HALVES.match(candidate):
+        digits = found.group(1) + found.group(2)
+    elif found := _MAC_BARE.match(candidate):
+        digits = found.group(1)
+    if digits is None or len(digits) != 12:
+        return None
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))

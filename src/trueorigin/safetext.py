@@ -9,9 +9,10 @@ through one of these functions (docs/hostile-input.md states the guarantees):
   Backslashes are not doubled, so the escape is exact for text that has no backslash or `<U+`; readable for all.
 - terminal: `terminal_text(value)` (a Rich `Text`, never parsed as markup) and `terminal_markup(value)`
   (for interpolation into a markup string: visible and markup-escaped, `[link=...]` prints literally).
-- spreadsheets: `spreadsheet_cell(value)`: visible, and a cell that a spreadsheet would read as a formula
-  (OWASP CSV injection: starts with `=`, `+`, `-`, `@`, tab, CR, LF or a full-width `＝＋－＠`) gets a
-  leading `'` so it stays text. Plain numbers ("-3", "0.95") are left alone: they cannot be formulas.
+- spreadsheets: `spreadsheet_cell(value)`: a cell that a spreadsheet would read as a formula (OWASP CSV
+  injection: starts with `=`, `+`, `-`, `@`, tab, CR, LF or a full-width `＝＋－＠`) gets a leading `'` so it
+  stays text; plain numbers ("-3", "0.95") cannot be formulas and are left alone. Hidden characters are shown,
+  except tab and line breaks inside the cell (the user's own layout, quoted by CSV).
 - HTML: `html_visible(value)`, registered as the Jinja filter `visible` and finalizer of report templates
   (autoescape still does the HTML escaping).
 - JSON for humans' terminals: `json_text(document)`: like `json.dumps(..., ensure_ascii=False)`, with every
@@ -64,8 +65,9 @@ def _char_class(ranges: tuple[tuple[int, int], ...]) -> str:
 
 
 HIDDEN = re.compile(f"[{_char_class(HIDDEN_RANGES)}]")
-# json.dumps already escapes C0 inside strings; a raw tab/newline/CR in its output is indentation
-_JSON_HIDDEN = re.compile(f"(?![\\t\\n\\r])[{_char_class(HIDDEN_RANGES)}]")
+# Hidden characters but tab, LF and CR: in JSON these are indentation (json.dumps escapes them inside strings);
+# inside a spreadsheet cell they are the user's own layout (a multi-line description), quoted by CSV.
+_HIDDEN_BUT_LAYOUT = re.compile(f"(?![\\t\\n\\r])[{_char_class(HIDDEN_RANGES)}]")
 _SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
@@ -113,9 +115,11 @@ def needs_formula_guard(text: str) -> bool:
 
 
 def spreadsheet_cell(value: object) -> str:
-    """An untrusted value as the text of a CSV/XLSX cell: visible, and never a formula."""
-    text = visible(_as_text(value))
-    return "'" + text if needs_formula_guard(text) else text
+    """An untrusted value as the text of a CSV/XLSX cell: never a formula (a leading tab, CR or LF counts, as
+    OWASP says); hidden characters shown, except tab and line breaks inside the cell, which are kept."""
+    raw = _as_text(value)
+    text = _HIDDEN_BUT_LAYOUT.sub(_escape_one, raw)
+    return "'" + text if needs_formula_guard(raw) else text
 
 
 # -- HTML ----------------------------------------------------------------------------------------------------
@@ -141,4 +145,4 @@ def json_text(document: Any, **kwargs: Any) -> str:
     """`json.dumps(document, ensure_ascii=False, **kwargs)` with control, bidi/format and surrogate characters
     as `\\uXXXX` escapes: the same JSON value, safe to print. (Outside strings JSON text is plain ASCII, so
     every match is inside a string literal, where the escape means the same character.)"""
-    return _JSON_HIDDEN.sub(_json_escape, json.dumps(document, ensure_ascii=False, **kwargs))
+    return _HIDDEN_BUT_LAYOUT.sub(_json_escape, json.dumps(document, ensure_ascii=False, **kwargs))

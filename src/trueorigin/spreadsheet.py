@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from trueorigin.errors import InputError
-from trueorigin.safetext import HIDDEN_RANGES, spreadsheet_cell
+from trueorigin.safetext import FORMULA_STARTS, spreadsheet_cell
 
 XLSX_MAX_ROWS = 1_048_576  # Excel's sheet limit, header row included
 XLSX_MAX_CELL = 32_767  # Excel's limit on the characters of one cell
@@ -53,7 +53,13 @@ class CsvWriter:
 
     def __init__(self, target: Path | IO[str], header: Sequence[Cell], delimiter: str = ",") -> None:
         self._own = isinstance(target, Path)
-        self.stream: IO[str] = target.open("w", newline="", encoding="utf-8") if isinstance(target, Path) else target
+        # A file we open is binary underneath, so pyarrow's CSV bytes go straight to it (write_arrow).
+        self._binary: IO[bytes] | None = target.open("wb") if isinstance(target, Path) else None
+        self.stream: IO[str] = (
+            io.TextIOWrapper(self._binary, encoding="utf-8", newline="", write_through=True)
+            if self._binary is not None
+            else target  # type: ignore[assignment]
+        )
         self.target = target
         self.delimiter = delimiter
         self.header = [csv_cell(name) for name in header]
@@ -74,10 +80,14 @@ class CsvWriter:
         import pyarrow.csv as pa_csv
 
         table = neutralize_arrow(table).rename_columns([str(i) for i in range(table.num_columns)])
-        buffer = io.BytesIO()
         options = pa_csv.WriteOptions(include_header=False, delimiter=self.delimiter)
-        pa_csv.write_csv(table, buffer, write_options=options)
-        self.stream.write(buffer.getvalue().decode("utf-8"))
+        if self._binary is not None:
+            self.stream.flush()
+            pa_csv.write_csv(table, self._binary, write_options=options)
+        else:
+            buffer = io.BytesIO()
+            pa_csv.write_csv(table, buffer, write_options=options)
+            self.stream.write(buffer.getvalue().decode("utf-8"))
         self.rows += table.num_rows
 
     def close(self) -> None:
@@ -151,23 +161,26 @@ def write_xlsx(path: Path, header: Sequence[Cell], rows: Iterable[Sequence[Cell]
 
 
 # -- pyarrow: the same cell rule, applied column-wise -------------------------------------------------------
-def _re2_class() -> str:
-    # RE2 (pyarrow) cannot name surrogates, and Arrow strings are valid UTF-8 so they cannot hold one
-    parts = []
-    for start, end in HIDDEN_RANGES:
-        if start >= 0xD800 and end <= 0xDFFF:
-            continue
-        parts.append(f"\\x{{{start:x}}}" if start == end else f"\\x{{{start:x}}}-\\x{{{end:x}}}")
-    return "".join(parts)
+def _suspects(array: Any) -> Any:
+    """Cells that may need a change: a formula-like first character, or a character Arrow does not call
+    printable (a superset of safetext's hidden characters, checked by tests/test_safetext.py). Vectorised: ASCII
+    cells are judged by the fast ASCII kernel, the slower Unicode one runs only on the non-ASCII cells."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-
-# Cells that may need a change: a formula-like start or a hidden character anywhere (plain numbers that match
-# are left unchanged by spreadsheet_cell itself).
-_ARROW_SUSPECT = "^[=+\\-@\\t\\r\\n\\x{ff1d}\\x{ff0b}\\x{ff0d}\\x{ff20}]|[" + _re2_class() + "]"
+    first = pc.utf8_slice_codeunits(array, 0, 1)
+    starts = pc.is_in(first, value_set=pa.array(sorted(FORMULA_STARTS), type=array.type))
+    hidden = pc.invert(pc.ascii_is_printable(array))  # exact for ASCII cells, true for every other cell
+    not_ascii = pc.fill_null(pc.invert(pc.string_is_ascii(array)), False)
+    if pc.any(not_ascii).as_py():
+        unicode_hidden = pc.invert(pc.utf8_is_printable(pc.filter(array, not_ascii)))
+        hidden = pc.replace_with_mask(hidden, not_ascii, unicode_hidden)
+    return pc.fill_null(pc.or_(starts, hidden), False)
 
 
 def neutralize_arrow_array(array: Any) -> Any:
-    """A pyarrow string/dictionary array with `spreadsheet_cell` applied to the (usually few) cells needing it."""
+    """A pyarrow string/dictionary array with `spreadsheet_cell` applied to the (usually few) cells needing it;
+    each distinct suspect value is converted once."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -175,12 +188,13 @@ def neutralize_arrow_array(array: Any) -> Any:
         return pa.DictionaryArray.from_arrays(array.indices, neutralize_arrow_array(array.dictionary))
     if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         return array
-    mask = pc.fill_null(pc.match_substring_regex(array, _ARROW_SUSPECT), False)
+    mask = _suspects(array)
     if not pc.any(mask).as_py():
         return array
-    suspects = pc.filter(array, mask).to_pylist()
-    fixed = pa.array([spreadsheet_cell(v) for v in suspects], type=array.type)
-    return pc.replace_with_mask(array, mask, fixed)
+    suspects = pc.filter(array, mask)
+    distinct = pc.unique(suspects)
+    fixed = pa.array([spreadsheet_cell(v) for v in distinct.to_pylist()], type=array.type)
+    return pc.replace_with_mask(array, mask, pc.take(fixed, pc.index_in(suspects, value_set=distinct)))
 
 
 def neutralize_arrow(table: Any) -> Any:

@@ -54,14 +54,6 @@ def line(*parts: object) -> Text:
     return Text.assemble(*(cell(part) for part in parts))
 
 
-def error_line(message: object) -> Text:
-    return line(Styled("error:", "red"), " ", message)
-
-
-def print_error(target: Console, message: object) -> None:
-    target.print(error_line(message), soft_wrap=True)
-
-
 def table(
     title: object | None,
     columns: Sequence[Column | str],

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dpkt
-import pytest
 
 from trueorigin.errors import EXIT_CLEAN, EXIT_COVERED, EXIT_DAMAGED, EXIT_REVIEW, EXIT_USAGE
 
@@ -32,7 +31,6 @@ Generator = Callable[[Path], None]
 
 # Rows that fail until device strings are rendered inert on the terminal (issue 11, the `hostile` area's renderer).
 # strict: the row turns red when the fix lands, so this mark is removed then, not forgotten.
-TERMINAL_PENDING = pytest.mark.xfail(reason="device strings reach the terminal raw (hostile renderer)", strict=True)
 
 
 @dataclass(frozen=True)
@@ -418,7 +416,6 @@ CASES: list[Case] = [
         ["screen", "{inv}", "--out", "{out}"],
         {"inv.csv": text("Br\x01and,Model\x1b[2J\nHikvision,DS-2CD2143G0-I\n"), "out.xlsx": lambda path: None},
         EXIT_CLEAN_OR_VERDICT,
-        marks=(TERMINAL_PENDING,),
     ),
     # ------------------------------------------------------------------------------------- report verify
     Case(
@@ -442,8 +439,8 @@ CASES: list[Case] = [
         (EXIT_USAGE,),
     ),
     # ----------------------------------------------------------------------------------------- kb
-    Case("kb-explain-ansi", ["kb", "explain", ANSI], {}, (EXIT_REVIEW,), marks=(TERMINAL_PENDING,)),
-    Case("kb-explain-rich-markup", ["kb", "explain", "[/link]"], {}, (EXIT_REVIEW,), marks=(TERMINAL_PENDING,)),
+    Case("kb-explain-ansi", ["kb", "explain", ANSI], {}, (EXIT_REVIEW,)),
+    Case("kb-explain-rich-markup", ["kb", "explain", "[/link]"], {}, (EXIT_REVIEW,)),
     Case(
         "identify-ansi-in-device-strings",
         ["identify", "{obs}"],

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 
+from trueorigin.fingerprints import vocabulary
 from trueorigin.fingerprints.rules import (
     DATA_DIR,
     Example,
@@ -23,28 +24,34 @@ from trueorigin.fingerprints.rules import (
     parse_rule,
     parse_rule_file,
 )
+from trueorigin.fingerprints.version import data_version
 from trueorigin.fingerprints.vocabulary import (
     ATTRIBUTES,
-    COVERED_VENDORS,
-    FIELD_FAMILIES,
-    FIELDS,
     KINDS,
-    VENDORS,
+    covered_vendors,
     is_known_field,
+    vendors,
 )
 from trueorigin.model import Match
 
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """`FIELDS` / `FIELD_FAMILIES`: the field vocabulary the parser modules declare, computed on first use."""
+    if name in ("FIELDS", "FIELD_FAMILIES"):
+        return getattr(vocabulary, name)  # type: ignore[no-any-return]
+    raise AttributeError(name)
+
+
 __all__ = [
     "ATTRIBUTES",
-    "COVERED_VENDORS",
     "DATA_DIR",
     "FIELDS",
     "FIELD_FAMILIES",
     "KINDS",
-    "VENDORS",
     "Example",
     "Rule",
     "backtracking_risk",
+    "covered_vendors",
     "data_version",
     "is_known_field",
     "load_rules",
@@ -53,6 +60,7 @@ __all__ = [
     "parse_rule",
     "parse_rule_file",
     "rule",
+    "vendors",
 ]
 
 
@@ -79,17 +87,6 @@ def _order(rules: tuple[Rule, ...]) -> dict[str, int]:
 def rule(rule_id: str) -> Rule | None:
     """The shipped rule with this id, if any."""
     return next((r for r in load_rules() if r.id == rule_id), None)
-
-
-def data_version() -> str:
-    """A short digest of the rule files, so identifications can say which data produced them."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for path in data_files(DATA_DIR):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def _match_one(item: Rule, field_name: str, value: str) -> Match | None:

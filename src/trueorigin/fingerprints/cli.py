@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from trueorigin.errors import EXIT_CHECK_FAILED, InputError
 from trueorigin.fingerprints import is_known_field, load_rules, match_field
 from trueorigin.fingerprints.selftest import run_selftest
+from trueorigin.safetext import json_text
+from trueorigin.terminal import Styled, line, print_table
+from trueorigin.terminal import console as make_console
 
 fingerprints_app = typer.Typer(
     name="fingerprints",
     help="Fingerprint rules (data files): list them, run their self-test, match a value.",
     no_args_is_help=True,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = make_console()
+err_console = make_console(stderr=True)
 
 
 @fingerprints_app.command("list")
@@ -34,7 +33,7 @@ def list_rules(
     if as_json:
         for r in rules:
             typer.echo(
-                json.dumps(
+                json_text(
                     {
                         "id": r.id,
                         "field": r.field,
@@ -46,17 +45,14 @@ def list_rules(
                         "counter_examples": len(r.counter_examples),
                         "file": r.file,
                     },
-                    ensure_ascii=False,
                 )
             )
         return
-    table = Table(title=f"{len(rules)} fingerprint rules")
-    for column in ("id", "field", "sets", "certainty", "examples"):
-        table.add_column(column)
-    for r in rules:
-        sets = ", ".join(f"{k}={v}" for k, v in r.sets.items())
-        table.add_row(escape(r.id), escape(r.field), escape(sets), f"{r.certainty:.2f}", str(len(r.examples)))
-    console.print(table)
+    rows = [
+        [r.id, r.field, ", ".join(f"{k}={v}" for k, v in r.sets.items()), f"{r.certainty:.2f}", str(len(r.examples))]
+        for r in rules
+    ]
+    print_table(console, f"{len(rules)} fingerprint rules", ("id", "field", "sets", "certainty", "examples"), rows)
 
 
 @fingerprints_app.command("test")
@@ -70,14 +66,14 @@ def test_rules(
     if as_json:
         for r in results:
             if show_all or r.status != "pass":
-                typer.echo(json.dumps(r.to_json(), ensure_ascii=False))
+                typer.echo(json_text(r.to_json()))
     else:
         for r in results:
             if r.status == "pass" and not show_all:
                 continue
             colour = {"pass": "green", "fail": "red", "skip": "yellow"}[r.status]
-            detail = escape("; ".join(r.problems))
-            console.print(f"[{colour}]{r.status}[/{colour}] {r.check} {r.rule_id} {escape(repr(r.subject))} {detail}")
+            detail = "; ".join(r.problems)
+            console.print(line(Styled(r.status, colour), f" {r.check} {r.rule_id} {r.subject!r} {detail}"))
         console.print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped")
     if counts["fail"]:
         raise typer.Exit(EXIT_CHECK_FAILED)
@@ -95,18 +91,13 @@ def match_value(
     hits = match_field(field, value)
     if as_json:
         for hit in hits:
-            typer.echo(
-                json.dumps(
-                    {"rule": hit.rule_id, "attributes": dict(hit.attributes), "certainty": hit.certainty},
-                    ensure_ascii=False,
-                )
-            )
+            typer.echo(json_text({"rule": hit.rule_id, "attributes": dict(hit.attributes), "certainty": hit.certainty}))
         return
     if not hits:
         console.print("no rule matches")
     for hit in hits:
         attrs = ", ".join(f"{k}={v}" for k, v in hit.attributes.items())
-        console.print(f"{hit.rule_id} ({hit.certainty:.2f}): {escape(attrs)}")
+        console.print(line(f"{hit.rule_id} ({hit.certainty:.2f}): {attrs}"))
 
 
 def register(app: typer.Typer) -> None:

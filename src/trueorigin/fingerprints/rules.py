@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from trueorigin.errors import DataError
-from trueorigin.fingerprints.vocabulary import ATTRIBUTES, KINDS, VENDORS, is_known_field
+from trueorigin.fingerprints.vocabulary import ATTRIBUTES, KINDS, is_known_field, vendors
 from trueorigin.model import Source
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -368,8 +368,8 @@ def parse_rule(data: Any, file: str = "<memory>") -> Rule:
             if placeholder not in groups:
                 raise _fail(where, f"sets.{name} uses {{{placeholder}}} but the pattern has no such named group")
     vendor = sets.get("vendor")
-    if vendor is not None and vendor not in VENDORS:
-        raise _fail(where, f"vendor {vendor!r} is not in the canonical vocabulary {list(VENDORS)}")
+    if vendor is not None and vendor not in vendors():
+        raise _fail(where, f"vendor {vendor!r} is not an entity of the knowledge base (knowledge/data/entities.yaml)")
     kind = sets.get("kind")
     if kind is not None and "{" not in kind and kind not in KINDS:
         raise _fail(where, f"kind {kind!r} is not one of {list(KINDS)}")
@@ -382,7 +382,7 @@ def parse_rule(data: Any, file: str = "<memory>") -> Rule:
         for key, expected in example.expect.items():
             if key not in ATTRIBUTES:
                 raise _fail(f"{where} example {i}", f"expect.{key} is not an attribute")
-            if key == "vendor" and expected not in VENDORS:
+            if key == "vendor" and expected not in vendors():
                 raise _fail(f"{where} example {i}", f"expected vendor {expected!r} is not in the vocabulary")
 
     counter = data.get("counter_examples") or []

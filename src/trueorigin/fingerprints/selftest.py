@@ -22,7 +22,7 @@ import yaml
 
 from trueorigin.errors import DataError
 from trueorigin.fingerprints.rules import Example, Rule
-from trueorigin.fingerprints.vocabulary import COVERED_VENDORS, is_known_field
+from trueorigin.fingerprints.vocabulary import covered_vendors, is_known_field
 from trueorigin.model import Observation
 
 GENERIC_CORPUS_FILE = Path(__file__).parent / "generic_corpus.yaml"
@@ -55,6 +55,7 @@ class GenericSample:
     field: str
     value: str
     source: str
+    maker: str | None = None  # KB entity id of the gear that sends it, when the string names its own maker
 
 
 def _expectation_problems(example: Example, attributes: dict[str, str] | None) -> list[str]:
@@ -139,9 +140,15 @@ def load_generic_corpus(path: Path = GENERIC_CORPUS_FILE) -> tuple[GenericSample
     for entry in data:
         if not isinstance(entry, dict) or not {"field", "value", "source"} <= set(entry):
             raise DataError(f"{path.name}: every entry needs field, value and source: {entry!r}")
+        unknown = set(entry) - {"field", "value", "source", "maker"}
+        if unknown:
+            raise DataError(f"{path.name}: unknown keys {sorted(unknown)} in {entry!r}")
         if not is_known_field(str(entry["field"])):
             raise DataError(f"{path.name}: unknown field {entry['field']!r}")
-        samples.append(GenericSample(str(entry["field"]), str(entry["value"]), str(entry["source"])))
+        maker = str(entry["maker"]) if entry.get("maker") else None
+        if maker is not None and maker in covered_vendors():
+            raise DataError(f"{path.name}: the generic corpus holds gear of non-covered makers only: {entry!r}")
+        samples.append(GenericSample(str(entry["field"]), str(entry["value"]), str(entry["source"]), maker))
     return tuple(samples)
 
 
@@ -152,11 +159,11 @@ def check_generic_sample(sample: GenericSample, rules: Iterable[Rule]) -> list[s
         if item.field != sample.field:
             continue
         attributes = item.apply(sample.value)
-        if attributes is None or "vendor" not in attributes:
+        if attributes is None or "vendor" not in attributes or attributes["vendor"] == sample.maker:
             continue
         if any(example.value == sample.value for example in item.examples):
             continue
-        covered = " (a covered vendor)" if attributes["vendor"] in COVERED_VENDORS else ""
+        covered = " (a covered vendor)" if attributes["vendor"] in covered_vendors() else ""
         problems.append(f"{item.id} attributes generic {sample.value!r} to {attributes['vendor']}{covered}")
     return problems
 

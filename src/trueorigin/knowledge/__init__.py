@@ -16,7 +16,7 @@ from pathlib import Path
 
 from trueorigin.errors import DataError
 from trueorigin.knowledge.base import KnowledgeBase
-from trueorigin.knowledge.loader import DATA_DIR, read_data
+from trueorigin.knowledge.loader import DATA_DIR, read_data, read_entity_ids
 from trueorigin.knowledge.types import (
     AffectedProduct,
     Brand,
@@ -50,6 +50,7 @@ __all__ = [
     "RegimeEntry",
     "Resolution",
     "ScopeRule",
+    "entity_ids",
     "load",
     "load_from",
 ]
@@ -69,3 +70,10 @@ def load_from(data_dir: Path) -> KnowledgeBase:
 def load() -> KnowledgeBase:
     """The shipped knowledge base, loaded once per process."""
     return load_from(DATA_DIR)
+
+
+@lru_cache(maxsize=1)
+def entity_ids() -> frozenset[str]:
+    """Ids of the shipped knowledge base's entities, read from entities.yaml alone (no full load): the one
+    vendor vocabulary that fingerprint rules, lab profiles and outputs name."""
+    return read_entity_ids(DATA_DIR)

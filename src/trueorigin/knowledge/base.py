@@ -39,7 +39,7 @@ from trueorigin.knowledge.types import (
     active,
 )
 from trueorigin.knowledge.versions import is_older
-from trueorigin.model import Covered, Source
+from trueorigin.model import Covered
 
 _FCC_PREFIX = re.compile(r"^\s*fcc\s*(?:id)?\s*[:#]?\s*", re.IGNORECASE)
 _FCC_ID = re.compile(r"^(?:2[A-Z0-9]{4}|[A-Z0-9]{3})[A-Z0-9-]{1,14}$")
@@ -47,10 +47,6 @@ _MAX_DEPTH = 8  # parent chains are short; a longer one is a data loop (validate
 
 
 def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))
-
-
-def _dedupe_sources(items: Iterable[Source]) -> tuple[Source, ...]:
     return tuple(dict.fromkeys(items))
 
 
@@ -353,4 +349,4 @@ def _with_coverage(entity: Entity, covered: Covered, regimes: tuple[str, ...]) -
     return replace(entity, covered=covered, regimes=regimes)
 
 
-__all__ = ["KnowledgeBase", "_dedupe_sources"]
+__all__ = ["KnowledgeBase"]

@@ -6,41 +6,43 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from trueorigin.errors import EXIT_CHECK_FAILED, EXIT_REVIEW, InputError, verdict_exit_code
+from trueorigin.safetext import json_text
+from trueorigin.terminal import Column, Styled, line, print_table
+from trueorigin.terminal import console as make_console
 
 kb_app = typer.Typer(
     name="kb",
     help="The knowledge base: covered vendors, subsidiaries, relabel brands, OUIs, models, FCC IDs, KEV CVEs.",
     no_args_is_help=True,
 )
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+console = make_console(soft_wrap=True)
+err_console = make_console(stderr=True, soft_wrap=True)
 
 
 @kb_app.command("stats")
 def stats(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
     """Counts per kind of record and the dates of the data."""
     from trueorigin.knowledge import load
+    from trueorigin.knowledge.oui import registry_age_warning
 
     counts = load().stats()
+    warning = registry_age_warning(str(counts.get("data_dates", {}).get("oui_registry", "")))
     if as_json:
-        typer.echo(json.dumps(counts, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps({**counts, "warnings": [warning] if warning else []}, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"knowledge base {counts['version']}")
-    table.add_column("records")
-    table.add_column("count", justify="right")
-    for key, value in counts.items():
-        if key not in ("version", "data_dates", "oui_by_registry"):
-            table.add_row(key.replace("_", " "), str(value))
-    for registry, value in counts["oui_by_registry"].items():
-        table.add_row(f"  OUI {registry}", str(value))
-    console.print(table)
+    if warning:
+        err_console.print(line(Styled("warning:", "yellow"), " ", warning))
+    rows = [
+        [key.replace("_", " "), str(value)]
+        for key, value in counts.items()
+        if key not in ("version", "data_dates", "oui_by_registry")
+    ]
+    rows += [[f"  OUI {registry}", str(value)] for registry, value in counts["oui_by_registry"].items()]
+    print_table(console, f"knowledge base {counts['version']}", ("records", Column("count", justify="right")), rows)
     for key, value in counts["data_dates"].items():
-        console.print(f"{key.replace('_', ' ')}: {value}", highlight=False)
+        console.print(line(f"{key.replace('_', ' ')}: {value}"))
 
 
 @kb_app.command("validate")
@@ -51,7 +53,7 @@ def validate_cmd() -> None:
     problems = validate()
     if problems:
         for problem in problems:
-            err_console.print(f"[red]✗[/red] {problem}", highlight=False)
+            err_console.print(line(Styled("✗", "red"), " ", problem))
         err_console.print(f"{len(problems)} problem(s)")
         raise typer.Exit(EXIT_CHECK_FAILED)
     console.print("[green]✓[/green] knowledge base is valid")
@@ -70,35 +72,31 @@ def explain(
 
     resolution = load().resolve(name)
     if as_json:
-        typer.echo(json.dumps(resolution.to_json(), ensure_ascii=False, indent=2))
+        typer.echo(json_text(resolution.to_json(), indent=2))
     else:
+        out = make_console(soft_wrap=True)  # made here so the terminal width is read when the command runs
         colour = {"yes": "red", "review": "yellow", "no": "green"}[resolution.covered]
-        console.print(
-            f"[bold]{resolution.query}[/bold] → {resolution.kind}: {resolution.resolved or '—'}", highlight=False
-        )
+        out.print(line(Styled(resolution.query, "bold"), f" → {resolution.kind}: {resolution.resolved or '—'}"))
         if resolution.kind != "unknown":
-            console.print(
-                f"maker: {resolution.maker or '—'}    covered vendor: {resolution.vendor or '—'}", highlight=False
-            )
-            console.print(
-                f"covered: [{colour}]{resolution.covered}[/{colour}]    regimes: {', '.join(resolution.regimes) or '—'}"
-            )
+            out.print(line(f"maker: {resolution.maker or '—'}    covered vendor: {resolution.vendor or '—'}"))
+            regimes = ", ".join(resolution.regimes) or "—"
+            out.print(line("covered: ", Styled(resolution.covered, colour), f"    regimes: {regimes}"))
         for scope in resolution.scope:
             if scope.get("qualifier"):
-                console.print(f"  {scope['regime']}: only {scope['qualifier']}", highlight=False)
+                out.print(line(f"  {scope['regime']}: only {scope['qualifier']}"))
         for note in resolution.notes:
-            console.print(f"[dim]note:[/dim] {note}", highlight=False)
+            out.print(line(Styled("note:", "dim"), " ", note))
         if resolution.records:
-            console.print("why:")
+            out.print("why:")
             for record in resolution.records:
-                console.print(f"  • {record.claim} [dim]({record.id})[/dim]", highlight=False)
+                out.print(line(f"  • {record.claim} ", Styled(f"({record.id})", "dim")))
         if resolution.sources:
-            console.print("sources:")
+            out.print("sources:")
             for source in resolution.sources:
-                console.print(f"  - {source.title} — {source.url} ({source.date})", highlight=False)
+                out.print(line(f"  - {source.title} — {source.url} ({source.date})"))
     if resolution.kind == "unknown":
         if not as_json:
-            err_console.print(f"{escape(repr(name))} is not known to the knowledge base", highlight=False)
+            err_console.print(line(f"{name!r} is not known to the knowledge base"))
         raise typer.Exit(EXIT_REVIEW)
     raise typer.Exit(verdict_exit_code([resolution.covered]))
 
@@ -119,27 +117,32 @@ def import_oui(
     mapping, excluded, digest = load_mapping()
     result = import_registry(path, mapping, excluded, registry_date)
     target = output or DATA_DIR / "oui.tsv"
-    text = write_oui_tsv(result, str(path), f"oui-organizations.yaml sha256 {digest[:16]}")
+    shipped = path.resolve() == (DATA_DIR / "ieee").resolve()
+    source = "knowledge/data/ieee (the shipped IEEE snapshot)" if shipped else str(path)
+    text = write_oui_tsv(result, source, f"oui-organizations.yaml sha256 {digest[:16]}")
     try:
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot write {target}: {exc.strerror or exc}") from exc
     console.print(
-        f"{len(result.records)} assignments of {len(result.counts)} entities/brands from {result.rows_read} "
-        f"registry rows (registry date {result.registry_date}) → {target}",
-        highlight=False,
+        line(
+            f"{len(result.records)} assignments of {len(result.counts)} entities/brands from {result.rows_read} "
+            f"registry rows (registry date {result.registry_date}) → {target}"
+        )
     )
     if result.unused_mappings:
         console.print(
-            f"{len(result.unused_mappings)} mapped organization(s) not in this registry: "
-            + "; ".join(result.unused_mappings),
-            highlight=False,
+            line(
+                f"{len(result.unused_mappings)} mapped organization(s) not in this registry: "
+                + "; ".join(result.unused_mappings)
+            )
         )
     if result.unmapped_suspicious:
         console.print(
-            "[yellow]review:[/yellow] unmapped organizations containing a watched name: "
-            + "; ".join(result.unmapped_suspicious),
-            highlight=False,
+            line(
+                Styled("review:", "yellow"),
+                " unmapped organizations containing a watched name: " + "; ".join(result.unmapped_suspicious),
+            )
         )
 
 

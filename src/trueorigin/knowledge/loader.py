@@ -12,11 +12,25 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
+from pydantic import BaseModel
 
 from trueorigin.errors import DataError
+from trueorigin.knowledge.schema import (
+    BrandKeys,
+    CveKeys,
+    DistinctNameKeys,
+    EntityKeys,
+    FccKeys,
+    MetaKeys,
+    ModelKeys,
+    OuiOrganizationKeys,
+    OuiOrganizationsFileKeys,
+    RegimeKeys,
+    unknown_keys,
+)
 from trueorigin.knowledge.types import (
     CONFIDENCE_VALUES,
     AffectedProduct,
@@ -37,18 +51,6 @@ from trueorigin.knowledge.types import (
 from trueorigin.model import Source
 
 DATA_DIR = Path(__file__).parent / "data"
-DATA_FILES = (
-    "meta.yaml",
-    "regimes.yaml",
-    "entities.yaml",
-    "brands.yaml",
-    "distinct-names.yaml",
-    "oui-organizations.yaml",
-    "oui.tsv",
-    "models.yaml",
-    "fcc.yaml",
-    "cves.yaml",
-)
 SLUG = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$|^[a-z0-9]$")
 RECORD_ID = re.compile(r"^[a-z0-9][a-z0-9./-]*$")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -56,7 +58,17 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 T = TypeVar("T")
 
 # The C loader is several times faster; fall back when PyYAML was built without libyaml.
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _YamlLoader(_BaseLoader):  # type: ignore[misc]
+    """Dates stay text so `parse_date` reads them with the record they belong to: YAML's own date reading
+    raises on an impossible date (2025-13-03) without saying where."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+        first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    }
 
 
 @dataclass
@@ -121,6 +133,11 @@ class _Reader:
 
     def problem(self, text: str) -> None:
         self.problems.append(f"{self.where}: {text}")
+
+    def known_keys(self, schema: type[BaseModel]) -> None:
+        """Every key of the record (nested ones included) must be one the schema names."""
+        for text in unknown_keys(schema, self.raw):
+            self.problem(text)
 
     def text(self, key: str, required: bool = True, default: str = "") -> str:
         value = self.raw.get(key)
@@ -259,6 +276,7 @@ def _regime(problems: list[str], raw: object) -> Regime:
     r = _Reader(problems, "regimes.yaml", raw)
     rid = r.slug()
     r.where = f"regimes.yaml: {rid}"
+    r.known_keys(RegimeKeys)
     scopes: list[ScopeRule] = []
     for item in r.sub("scopes"):
         s = _Reader(problems, f"{r.where}: scope", item)
@@ -309,6 +327,7 @@ def _entity(problems: list[str], raw: object) -> Entity:
     r = _Reader(problems, "entities.yaml", raw)
     eid = r.slug()
     r.where = f"entities.yaml: {eid}"
+    r.known_keys(EntityKeys)
     return Entity(
         id=eid,
         name=r.text("name"),
@@ -331,6 +350,7 @@ def _brand(problems: list[str], raw: object) -> Brand:
     r = _Reader(problems, "brands.yaml", raw)
     bid = r.slug()
     r.where = f"brands.yaml: {bid}"
+    r.known_keys(BrandKeys)
     links: list[OemLink] = []
     for item in r.sub("links"):
         k = _Reader(problems, f"{r.where}: link", item)
@@ -377,6 +397,7 @@ def _distinct(problems: list[str], raw: object) -> DistinctName:
     r = _Reader(problems, "distinct-names.yaml", raw)
     name = r.text("name")
     r.where = f"distinct-names.yaml: {name}"
+    r.known_keys(DistinctNameKeys)
     return DistinctName(name=name, resembles=r.text("resembles"), note=r.text("note"), sources=r.sources())
 
 
@@ -384,6 +405,7 @@ def _oui_org(problems: list[str], raw: object) -> OuiOrganization:
     r = _Reader(problems, "oui-organizations.yaml", raw)
     org = r.text("organization")
     r.where = f"oui-organizations.yaml: {org}"
+    r.known_keys(OuiOrganizationKeys)
     entity, brand = r.opt("entity"), r.opt("brand")
     if (entity is None) == (brand is None):
         r.problem("name exactly one of 'entity' or 'brand'")
@@ -396,6 +418,7 @@ def _model(problems: list[str], raw: object) -> ModelPattern:
     if pid and not RECORD_ID.match(pid):
         r.problem(f"'id' {pid!r} must be lowercase, dotted")
     r.where = f"models.yaml: {pid}"
+    r.known_keys(ModelKeys)
     pattern = r.text("pattern")
     try:
         re.compile(pattern)
@@ -427,6 +450,7 @@ def _fcc(problems: list[str], raw: object) -> FccGrantee:
     r = _Reader(problems, "fcc.yaml", raw)
     code = r.text("code").upper()
     r.where = f"fcc.yaml: {code}"
+    r.known_keys(FccKeys)
     if code and not re.fullmatch(r"[A-Z0-9]{3}|2[A-Z0-9]{4}", code):
         r.problem("grantee code must be 3 characters, or 5 starting with '2'")
     return FccGrantee(code, r.text("grantee"), r.text("entity"), r.strs("example_fcc_ids"), r.confidence(), r.sources())
@@ -436,6 +460,7 @@ def _cve(problems: list[str], raw: object) -> Cve:
     r = _Reader(problems, "cves.yaml", raw)
     cid = r.text("id")
     r.where = f"cves.yaml: {cid}"
+    r.known_keys(CveKeys)
     if cid and not re.fullmatch(r"CVE-\d{4}-\d{4,}", cid):
         r.problem("'id' must look like CVE-YYYY-NNNN")
     affected: list[AffectedProduct] = []
@@ -475,6 +500,14 @@ def _each(problems: list[str], items: list[Any], build: Callable[[list[str], obj
     return [build(problems, item) for item in items]
 
 
+def read_entity_ids(data_dir: Path = DATA_DIR) -> frozenset[str]:
+    """The `id` of every record of entities.yaml (for vocabularies that need only the ids)."""
+    document = yaml.load((data_dir / "entities.yaml").read_bytes(), Loader=_YamlLoader)
+    if not isinstance(document, list):
+        raise DataError("entities.yaml: expected a list")
+    return frozenset(str(item["id"]) for item in document if isinstance(item, Mapping) and item.get("id"))
+
+
 def read_data(data_dir: Path = DATA_DIR) -> RawData:
     """Read every data file. Never raises for bad content: problems are collected in `.problems`."""
     from trueorigin.knowledge.oui import read_oui_tsv  # circular: oui imports loader for OuiOrganization
@@ -490,11 +523,15 @@ def read_data(data_dir: Path = DATA_DIR) -> RawData:
     raw.meta = dict(meta) if isinstance(meta, Mapping) else {}
     if not isinstance(meta, Mapping):
         problems.append("meta.yaml: expected a mapping")
+    problems.extend(f"meta.yaml: {text}" for text in unknown_keys(MetaKeys, meta))
     raw.regimes = _each(problems, _items(problems, "regimes.yaml", doc("regimes.yaml")), _regime)
     raw.entities = _each(problems, _items(problems, "entities.yaml", doc("entities.yaml")), _entity)
     raw.brands = _each(problems, _items(problems, "brands.yaml", doc("brands.yaml")), _brand)
     raw.distinct_names = _each(problems, _items(problems, "distinct-names.yaml", doc("distinct-names.yaml")), _distinct)
     orgs = doc("oui-organizations.yaml")
+    if isinstance(orgs, Mapping):  # the organizations are checked one by one below, with their names
+        rest = {key: value for key, value in orgs.items() if key != "organizations"}
+        problems.extend(f"oui-organizations.yaml: {text}" for text in unknown_keys(OuiOrganizationsFileKeys, rest))
     raw.oui_organizations = _each(problems, _items(problems, "oui-organizations.yaml", orgs, "organizations"), _oui_org)
     excluded = orgs.get("excluded", []) if isinstance(orgs, Mapping) else []
     raw.oui_excluded = [str(e.get("organization", "")) for e in excluded if isinstance(e, Mapping)]

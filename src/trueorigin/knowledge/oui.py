@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,15 +23,15 @@ from pathlib import Path
 from trueorigin.errors import DataError, InputError
 from trueorigin.knowledge.names import normalize
 from trueorigin.knowledge.types import OuiRecord
+from trueorigin.model import normalize_mac
 
 REGISTRY_FILES = {"oui.csv": "MA-L", "mam.csv": "MA-M", "oui36.csv": "MA-S", "iab.csv": "IAB"}
 PREFIX_BITS = {6: 24, 7: 28, 9: 36}
 TSV_COLUMNS = ("prefix", "bits", "registry", "organization", "entity", "brand")
 MAX_REGISTRY_BYTES = 64 * 1024 * 1024  # the 2022 registry is ~4 MB; refuse anything absurd
 _HEX = re.compile(r"^[0-9A-F]+$")
-_MAC_SEPARATED = re.compile(r"^[0-9a-f]{1,2}(?:([:\-])[0-9a-f]{1,2}){2,5}$", re.IGNORECASE)
-_MAC_DOTTED = re.compile(r"^[0-9a-f]{4}(?:\.[0-9a-f]{4}){1,2}$", re.IGNORECASE)
-_MAC_BARE = re.compile(r"^(?:[0-9a-f]{6}|[0-9a-f]{12})$", re.IGNORECASE)
+_OUI_SEPARATED = re.compile(r"^[0-9a-f]{1,2}([:\-])[0-9a-f]{1,2}\1[0-9a-f]{1,2}$", re.IGNORECASE)
+_OUI_BARE = re.compile(r"^[0-9a-f]{6}$", re.IGNORECASE)
 # Words that, found in an unmapped organization string, deserve a human look during import.
 WATCH_WORDS = (
     "hikvision", "haikang", "ezviz", "hikrobot", "hikmicro", "microimage", "dahua", "huacheng", "lechange",
@@ -39,29 +41,20 @@ WATCH_WORDS = (
 
 
 def mac_hex(text: str) -> str | None:
-    """Upper-case hex digits of a MAC address or OUI (6 or 12 digits) written in any common way, else None.
-
-    Accepts aa:bb:cc:dd:ee:ff, aa-bb-cc, aabb.ccdd.eeff, aabbccddeeff, and a bare 6-digit OUI that contains
-    at least one decimal digit (so a word such as "BADCAB" is not taken for an OUI).
-    """
+    """Upper-case hex digits of a MAC address (any notation `trueorigin.model.normalize_mac` accepts, 12
+    digits) or of an OUI (6 digits: aa:bb:cc, aa-bb-cc, or bare with at least one decimal digit, so a word
+    such as "BADCAB" is not taken for an OUI), else None. A leading "MAC:" is ignored."""
     value = text.strip()
     if value.lower().startswith("mac") and ":" in value[:5]:
         value = value.split(":", 1)[1].strip()
-    if _MAC_SEPARATED.match(value):
-        separator = ":" if ":" in value else "-"
-        parts = value.split(separator)
-        if len(parts) not in (3, 6):
-            return None
-        digits = "".join(p.zfill(2) for p in parts)
-    elif _MAC_DOTTED.match(value):
-        digits = value.replace(".", "")
-    elif _MAC_BARE.match(value):
-        if len(value) == 6 and not any(c.isdigit() for c in value):
-            return None
-        digits = value
-    else:
-        return None
-    return digits.upper()
+    mac = normalize_mac(value)
+    if mac is not None:
+        return mac.replace(":", "").upper()
+    if found := _OUI_SEPARATED.match(value):
+        return "".join(part.zfill(2) for part in value.split(found.group(1))).upper()
+    if _OUI_BARE.match(value) and any(c.isdigit() for c in value):
+        return value.upper()
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +136,16 @@ def read_registry_file(path: Path, registry: str | None = None) -> list[Registry
     try:
         if path.stat().st_size > MAX_REGISTRY_BYTES:
             raise InputError(f"{path}: larger than {MAX_REGISTRY_BYTES // (1024 * 1024)} MiB, not an IEEE registry")
-        text = path.read_text(encoding="utf-8")
+        if path.name.endswith(".gz"):  # the shipped snapshot is compressed; read at most the size limit, plus one
+            with gzip.open(path, "rb") as stream:
+                raw = stream.read(MAX_REGISTRY_BYTES + 1)
+            if len(raw) > MAX_REGISTRY_BYTES:
+                raise InputError(f"{path}: inflates past {MAX_REGISTRY_BYTES // (1024 * 1024)} MiB, not a registry")
+            text = raw.decode("utf-8")
+        else:
+            text = path.read_text(encoding="utf-8")
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise InputError(f"{path}: not a gzip file: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except OSError as exc:
@@ -170,8 +172,37 @@ def read_registry_file(path: Path, registry: str | None = None) -> list[Registry
     return rows
 
 
+MAX_REGISTRY_AGE_DAYS = 365  # an older snapshot misses assignments made since: `kb stats` warns
+
+
+def registry_age_warning(registry_date: str, today: dt.date | None = None) -> str | None:
+    """A warning when the OUI registry snapshot is more than a year old (or its date is unknown), else None."""
+    try:
+        day = dt.date.fromisoformat(registry_date)
+    except ValueError:
+        return f"the OUI registry snapshot has no valid date ({registry_date!r}): refresh it with `kb import-oui`"
+    age = ((today or dt.date.today()) - day).days
+    if age <= MAX_REGISTRY_AGE_DAYS:
+        return None
+    return (
+        f"the OUI registry snapshot is {age} days old (registry date {registry_date}); assignments made since are "
+        "missing: download the IEEE MA-L, MA-M, MA-S and IAB CSV files and run `trueorigin kb import-oui DIR`"
+    )
+
+
+SNAPSHOT_FILE = "SNAPSHOT"  # the shipped snapshot's date (YYYY-MM-DD) and provenance, first line = the date
+
+
 def registry_date_of(directory: Path) -> str | None:
-    """Debian's ieee-data records its download time (Unix seconds) in `.lastupdate`."""
+    """The registry date: the first line of a `SNAPSHOT` file, or Debian ieee-data's `.lastupdate` (Unix
+    seconds of its download)."""
+    snapshot = directory / SNAPSHOT_FILE
+    try:
+        first = snapshot.read_text(encoding="utf-8").splitlines()[0].strip()
+        dt.date.fromisoformat(first)
+        return first
+    except (OSError, ValueError, IndexError, UnicodeDecodeError):
+        pass
     stamp = directory / ".lastupdate"
     try:
         seconds = int(stamp.read_text(encoding="ascii").strip())
@@ -193,7 +224,9 @@ def import_registry(
     """
     files: list[tuple[Path, str | None]]
     if path.is_dir():
-        files = [(path / name, kind) for name, kind in REGISTRY_FILES.items() if (path / name).is_file()]
+        files = []
+        for name, registry in REGISTRY_FILES.items():  # plain CSV as IEEE publishes it, or the shipped .csv.gz
+            files.extend((found, registry) for found in (path / name, path / f"{name}.gz") if found.is_file())
         if not files:
             raise InputError(f"{path}: no IEEE registry files ({', '.join(REGISTRY_FILES)}) in this directory")
         date = registry_date or registry_date_of(path)

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from trueorigin.lab.site import DEFAULT_CIDR, DEFAULT_NAMESPACE, MIXES, LabSite
+from trueorigin.safetext import terminal_markup
 
 lab_app = typer.Typer(help="The device lab: a simulated site of real-looking devices in its own network namespace.")
 console = Console()
@@ -22,9 +23,12 @@ def up(
     cidr: str = typer.Option(DEFAULT_CIDR, "--cidr", help="Site range (inside the namespace)."),
     manifest: Path | None = typer.Option(None, "--manifest", help="Where to write the ground-truth manifest."),
     namespace: str = typer.Option(DEFAULT_NAMESPACE, "--namespace", help="Network namespace name."),
+    l2: bool = typer.Option(
+        False, "--l2", help="Devices on a real Ethernet segment (bridge, one veth and MAC each); unicast only."
+    ),
 ) -> None:
     """Create the namespace and addresses, start the simulator, write the manifest."""
-    site = LabSite(hosts=hosts, seed=seed, mix=mix, cidr=cidr, namespace=namespace, manifest_path=manifest)
+    site = LabSite(hosts=hosts, seed=seed, mix=mix, cidr=cidr, namespace=namespace, manifest_path=manifest, l2=l2)
     built = site.up()
     covered = sum(1 for h in built["hosts"] if h["covered"] == "yes")
     console.print(f"namespace: {built['namespace'] or '(none: 127.0.0.0/8 loopback fallback)'}")
@@ -43,7 +47,7 @@ def run(
     try:
         result = LabSite(namespace=namespace).run(command)
     except FileNotFoundError as exc:
-        err_console.print(f"[red]error:[/red] command not found: {exc.filename}")
+        err_console.print(f"[red]error:[/red] command not found: {terminal_markup(exc.filename)}")
         raise typer.Exit(127) from None
     raise typer.Exit(result.returncode)
 

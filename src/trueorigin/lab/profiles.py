@@ -28,16 +28,15 @@ from typing import Any
 import yaml
 
 from trueorigin.errors import DataError
-from trueorigin.model import COVERED_VALUES
+from trueorigin.model import PRODUCT_KINDS
 
 TCP_SERVICES = ("http", "https", "rtsp", "silent", "banner", "private")
 UDP_SERVICES = ("sadp", "dhip", "wsd", "ssdp", "mdns", "snmp", "silent")
 HOSTILE_BEHAVIOURS = ("slow", "endless-body", "malformed", "xml-bomb", "wrong-length", "reset")
 FIDELITY = ("verbatim", "pattern", "spec", "unverified")
-KINDS = (
-    "camera", "ptz", "thermal", "nvr", "dvr", "xvr", "intercom", "access-control", "router", "ont", "switch",
-    "radio", "printer", "server", "workstation", "nas", "unknown",
-)  # fmt: skip
+KINDS = PRODUCT_KINDS
+# Taken from the knowledge base (the `vendor` entity), never written in a profile.
+FROM_KNOWLEDGE_BASE = ("vendor_name", "covered")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +46,8 @@ class Profile:
     id: str
     description: str
     vendor: str | None  # knowledge-base entity id of the true manufacturer, None for generic hosts
-    vendor_name: str | None  # display name (ARCHITECTURE canonical vocabulary)
-    covered: str
+    vendor_name: str | None  # the entity's display name in the knowledge base
+    covered: str  # the entity's coverage in the knowledge base ("no" for generic hosts)
     kind: str
     brand: str | None  # brand on the label
     models: tuple[str, ...]
@@ -165,12 +164,27 @@ def _check_private(doc: Mapping[str, Any], tcp: Mapping[int, str], profile_id: s
                 )
 
 
+def _vendor(doc: Mapping[str, Any], pid: str) -> tuple[str | None, str | None, str]:
+    """(entity id, display name, coverage) of the profile's maker, from the knowledge base."""
+    written = [key for key in FROM_KNOWLEDGE_BASE if key in doc]
+    if written:
+        raise DataError(f"lab profile {pid}: {', '.join(written)} come from the knowledge base; name only `vendor`")
+    vendor = doc.get("vendor")
+    if vendor is None:
+        return None, None, "no"
+    from trueorigin.knowledge import load
+
+    kb = load()
+    entity = kb.entity(str(vendor))
+    if entity is None:
+        raise DataError(f"lab profile {pid}: vendor {vendor!r} is not an entity of the knowledge base")
+    return entity.id, entity.name, kb.coverage(entity.id)[0]
+
+
 def _build(doc: dict[str, Any]) -> Profile:
     pid = str(doc["id"])
-    covered = str(doc.get("covered", "no"))
+    vendor, vendor_name, covered = _vendor(doc, pid)
     kind = str(doc.get("kind", "unknown"))
-    if covered not in COVERED_VALUES:
-        raise DataError(f"lab profile {pid}: covered must be one of {COVERED_VALUES}")
     if kind not in KINDS:
         raise DataError(f"lab profile {pid}: unknown kind {kind!r}")
     hostile = {str(k): str(v) for k, v in (doc.get("hostile") or {}).items()}
@@ -191,8 +205,8 @@ def _build(doc: dict[str, Any]) -> Profile:
     return Profile(
         id=pid,
         description=str(doc.get("description", "")),
-        vendor=doc.get("vendor"),
-        vendor_name=doc.get("vendor_name"),
+        vendor=vendor,
+        vendor_name=vendor_name,
         covered=covered,
         kind=kind,
         brand=doc.get("brand"),

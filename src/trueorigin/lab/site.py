@@ -10,6 +10,12 @@ site.down()
 Same (hosts, seed, mix, cidr) -> byte-identical manifest. Without root or without `ip`, the site falls
 back to 127.0.0.0/8 addresses in the host namespace (unicast only, no multicast); the simulator refuses to
 bind anything outside 127.0.0.0/8 unless it runs in the lab's own namespace.
+
+`LabSite(l2=True)` (`lab up --l2`) puts the devices on a real Ethernet segment: the simulator runs in a second
+namespace `<namespace>-h` where every device has its own veth interface with the manifest's MAC, all on one
+bridge; the scanner's namespace `<namespace>` reaches the bridge through its own veth (`lan0`, address
+`manifest["scanner_address"]`). The kernel then answers ARP per device, so the scanner's neighbour table holds
+each device's MAC, as on a real site. Unicast only: multicast discovery is not served in this mode.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trueorigin.errors import InputError, SafetyError, TrueOriginError
+from trueorigin.errors import InputError, TrueOriginError
 from trueorigin.lab.profiles import Profile, load_profiles
 
 DEFAULT_NAMESPACE = "trueorigin-lab"
@@ -122,7 +128,7 @@ def build_manifest(
             record["hostile"] = dict(profile.hostile)
         records.append(record)
     return {
-        "namespace": namespace if mode == "namespace" else None,
+        "namespace": namespace if mode != "loopback" else None,
         "mode": mode,
         "cidr": str(network),
         "seed": seed,
@@ -148,14 +154,21 @@ class LabSite:
     def __init__(
         self, *, hosts: int = 20, seed: int = 1, mix: str = "default", cidr: str = DEFAULT_CIDR,
         namespace: str = DEFAULT_NAMESPACE, manifest_path: Path | None = None, state_dir: Path | None = None,
-        force_loopback: bool = False,
+        force_loopback: bool = False, l2: bool = False,
     ) -> None:  # fmt: skip
-        if not namespace.replace("-", "").replace("_", "").isalnum() or len(namespace) > 48:
+        if not namespace.replace("-", "").replace("_", "").isalnum() or len(namespace) > 46:
             raise InputError(f"bad namespace name {namespace!r}")
         self.hosts, self.seed, self.mix, self.cidr, self.namespace = hosts, seed, mix, cidr, namespace
         self.state_dir = state_dir or STATE_DIR
         self.manifest_path = manifest_path or self.state_dir / f"{namespace}.json"
-        self.mode = "loopback" if force_loopback or not can_use_namespace() else "namespace"
+        self.mode = "loopback" if force_loopback or not can_use_namespace() else "l2" if l2 else "namespace"
+        if l2 and self.mode != "l2":
+            raise InputError("the L2 lab needs network namespaces (root and `ip`)")
+
+    @property
+    def hosts_namespace(self) -> str:
+        """Where the devices live in L2 mode (the scanner stays in `namespace`)."""
+        return f"{self.namespace}-h"
         self._manifest: dict[str, Any] | None = None
 
     @property
@@ -193,6 +206,10 @@ class LabSite:
             raise InputError(f"lab {self.namespace} is already up (pid file {self.pid_path}); run `lab down`")
         if self.mode == "namespace":
             self._create_namespace([h["address"] for h in manifest["hosts"]])
+        elif self.mode == "l2":
+            manifest["scanner_address"] = scanner_address(manifest)
+            manifest["hosts_namespace"] = self.hosts_namespace
+            self._create_segment(manifest)
         self.manifest_path.write_text(json.dumps(manifest, indent=1, sort_keys=False) + "\n", encoding="utf-8")
         self._manifest = manifest
         try:
@@ -217,12 +234,62 @@ class LabSite:
         finally:
             Path(batch.name).unlink(missing_ok=True)
 
+    def _create_segment(self, manifest: dict[str, Any]) -> None:
+        """Scanner namespace + devices namespace joined by a bridge; one veth per device, with its MAC."""
+        hosts_ns = self.hosts_namespace
+        for name in (self.namespace, hosts_ns):
+            if namespace_exists(name):
+                raise InputError(f"network namespace {name} already exists; run `trueorigin lab down`")
+        prefix = ipaddress.ip_network(manifest["cidr"]).prefixlen
+        _ip("netns", "add", self.namespace)
+        try:
+            _ip("netns", "add", hosts_ns)
+            # Each device answers ARP only for its own address, on its own interface (arp_ignore=1), and
+            # replies leave by whichever device interface routes first: no reverse-path filter.
+            sysctls = ("all/arp_ignore=1", "default/arp_ignore=1", "all/arp_announce=2", "default/arp_announce=2",
+                       "all/rp_filter=0", "default/rp_filter=0")  # fmt: skip
+            script = "".join(
+                f"echo {value} > /proc/sys/net/ipv4/conf/{key}\n" for key, value in (s.split("=") for s in sysctls)
+            )
+            subprocess.run(["ip", "netns", "exec", hosts_ns, "sh", "-c", script], check=True, capture_output=True)
+            lines = ["link set lo up", "link add br0 type bridge", "link set br0 up",
+                     f"link add lan0p type veth peer name lan0 netns {self.namespace}",
+                     "link set lan0p master br0", "link set lan0p up"]  # fmt: skip
+            for index, host in enumerate(manifest["hosts"]):
+                lines += [
+                    f"link add h{index} address {host['mac']} type veth peer name h{index}p",
+                    f"link set h{index}p master br0",
+                    f"link set h{index}p up",
+                    f"address add {host['address']}/{prefix} dev h{index}",
+                    f"link set h{index} up",
+                ]
+            self._batch(hosts_ns, lines)
+            scanner = manifest["scanner_address"]
+            self._batch(
+                self.namespace, ["link set lo up", f"address add {scanner}/{prefix} dev lan0", "link set lan0 up"]
+            )
+        except BaseException:
+            _ip("netns", "delete", hosts_ns, check=False)
+            _ip("netns", "delete", self.namespace, check=False)
+            raise
+
+    @staticmethod
+    def _batch(namespace: str, lines: list[str]) -> None:
+        with tempfile.NamedTemporaryFile("w", suffix=".batch", delete=False) as batch:
+            batch.write("\n".join(lines) + "\n")
+        try:
+            _ip("-n", namespace, "-batch", batch.name)
+        finally:
+            Path(batch.name).unlink(missing_ok=True)
+
     def _start_simulator(self) -> None:
         self.ready_path.unlink(missing_ok=True)
         command = [sys.executable, "-m", "trueorigin.lab.server", "--manifest", str(self.manifest_path.resolve()),
                    "--ready", str(self.ready_path.resolve())]  # fmt: skip
         if self.mode == "namespace":
             command = ["ip", "netns", "exec", self.namespace, *command]
+        elif self.mode == "l2":
+            command = ["ip", "netns", "exec", self.hosts_namespace, *command]
         else:
             command.append("--loopback")
         with open(self.log_path, "ab") as log:
@@ -249,7 +316,7 @@ class LabSite:
             mode = "namespace"  # the manifest was written elsewhere (`lab up --manifest PATH`)
         else:
             mode = "loopback" if self.mode == "loopback" else "namespace"
-        if mode == "namespace":
+        if mode in ("namespace", "l2"):
             if not namespace_exists(self.namespace):
                 raise InputError(f"network namespace {self.namespace} does not exist; run `trueorigin lab up`")
             command = ["ip", "netns", "exec", self.namespace, *command]
@@ -265,10 +332,24 @@ class LabSite:
                 _stop(pid)
             self.pid_path.unlink(missing_ok=True)
         self.ready_path.unlink(missing_ok=True)
-        if self.mode == "namespace" and can_use_namespace() and namespace_exists(self.namespace):
-            for pid in _simulators_in(self.namespace):  # pid file elsewhere (`up` ran from another directory)
-                _stop(pid)
-            _ip("netns", "delete", self.namespace)
+        if self.mode != "loopback" and can_use_namespace():
+            for name in (self.hosts_namespace, self.namespace):  # the L2 mode's devices namespace first
+                if namespace_exists(name):
+                    for pid in _simulators_in(name):  # pid file elsewhere (`up` ran from another directory)
+                        _stop(pid)
+                    _ip("netns", "delete", name)
+
+
+def scanner_address(manifest: dict[str, Any]) -> str:
+    """The scanner's own address on the L2 segment: the highest address of the range no device uses."""
+    network = ipaddress.IPv4Network(manifest["cidr"])
+    used = {h["address"] for h in manifest["hosts"]}
+    candidate = network.broadcast_address - 1
+    while str(candidate) in used:
+        candidate -= 1
+    if candidate <= network.network_address:
+        raise InputError(f"no free address for the scanner in {network}")
+    return str(candidate)
 
 
 def _simulators_in(namespace: str) -> list[int]:
@@ -307,8 +388,3 @@ def _stop(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:
         return
-
-
-def refuse_outside_loopback(address: str, in_namespace: bool) -> None:
-    if not in_namespace and ipaddress.ip_address(address) not in ipaddress.ip_network("127.0.0.0/8"):
-        raise SafetyError(f"refusing to bind {address} outside the lab's own network namespace")

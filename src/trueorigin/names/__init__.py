@@ -1,8 +1,9 @@
 """One name index for every source: who a name, an alias, a misspelling or a Chinese name points to.
 
-Used by the knowledge base (`KnowledgeBase.names`, `kb explain`, brand lookup), by screening (brand cells and
-descriptions) and by identification (a device naming its maker in free text). It knows nothing of vendors or
-coverage: targets are opaque "<kind>:<id>" strings, and the knowledge base fills the index.
+Used by the knowledge base (`KnowledgeBase.names`, `kb explain`, brand lookup) and by screening (brand cells and
+descriptions); identification can use `find` for a device naming its maker in free-text fields. It knows
+nothing of vendors or coverage: targets are opaque "<kind>:<id>" strings, and the knowledge base fills the
+index.
 
 API (all pure apart from caches):
 

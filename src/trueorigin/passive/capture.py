@@ -5,7 +5,8 @@ What is read, and as which observation protocol (the same parsers as the active 
 - DHCP client messages (UDP 68 -> 67): the whole BOOTP message -> `dhcp-vendor-class`, and the client MAC -> `mac`
 - UDP from the device side of discovery protocols: SADP (37020) -> `sadp`, DHIP (37810) -> `dhip`,
   WS-Discovery (3702) -> `ws-discovery`, SSDP (1900, answers and NOTIFY) -> `ssdp`, mDNS (5353 responses) -> `mdns`,
-  SNMP responses (from port 161) -> `snmp-sysdescr`
+  SNMP v1/v2c responses (from port 161) -> their decoded values as `snmp-sysdescr`, `snmp-sysobjectid`,
+  `snmp-object`, never the packet (it echoes the community, a secret)
 - TCP streams reassembled per flow (server to client, bounded): HTTP responses paired with their request line
   -> `http`, RTSP responses -> `rtsp`, TLS Certificate handshake messages (TLS 1.2 and older; TLS 1.3 encrypts
   them) -> `tls-cert`, greetings on FTP/SSH/Telnet/SMTP/SIP ports -> `banner`, first bytes of the Hikvision and
@@ -43,6 +44,8 @@ from trueorigin.limits import (
     REQUEST_BYTES,
 )
 from trueorigin.model import Observation
+from trueorigin.probes import snmp
+from trueorigin.probes.vendorports import PORT_PROTOCOLS
 
 MAX_SEGMENTS_PER_DIRECTION = 512
 
@@ -58,7 +61,7 @@ HTTP_PORTS = frozenset({80, 81, 88, 8080, 8081, 8088, 8888, 7080, 49152})
 RTSP_PORTS = frozenset({554, 8554})
 TLS_PORTS = frozenset({443, 8443, 7443, 9443})
 BANNER_PORTS = frozenset({21, 22, 23, 25, 2323, 5060})
-VENDOR_PORTS: dict[int, str] = {8000: "hikvision-private", 37777: "dahua-private"}
+VENDOR_PORTS: dict[int, str] = PORT_PROTOCOLS  # the probes' own map: one place for the vendor SDK ports
 SERVER_PORTS = HTTP_PORTS | RTSP_PORTS | TLS_PORTS | BANNER_PORTS | frozenset(VENDOR_PORTS)
 
 
@@ -222,6 +225,14 @@ class CaptureReader:
             return
         protocol = UDP_DEVICE_PORTS.get(udp.sport)
         if protocol is None:
+            return
+        if protocol == snmp.SYSDESCR:
+            # the answer echoes the community (a secret): keep the decoded values only, as active scans do
+            try:
+                values = snmp.observations_from_response(data, src, udp.sport, ts)
+            except snmp.BerError:
+                values = []  # not a v1/v2c response (a v3 message, a request): nothing to read, nothing to keep
+            yield from values
             return
         if protocol == "ssdp" and data[:8].upper().startswith(b"M-SEARCH"):
             return  # a client's search, not a device's answer
@@ -460,8 +471,3 @@ def tls_certificates(stream: bytes) -> list[bytes]:
             cursor += 3 + cert_len
         return certs[:1]  # the leaf is what identifies the device
     return []
-
-
-def read_capture(path: Path) -> Iterator[Observation]:
-    """Stream the observations of one capture file."""
-    return CaptureReader(path).observations()

@@ -6,8 +6,6 @@ import itertools
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from trueorigin.audit import audit_collected
 from trueorigin.errors import InputError, verdict_exit_code
@@ -15,6 +13,8 @@ from trueorigin.identify_cli import print_identifications
 from trueorigin.model import Identification
 from trueorigin.passive.capture import CaptureReader
 from trueorigin.passive.imports import ImportStats, asset_sites, read_asset_csv, read_nmap_xml
+from trueorigin.terminal import Styled, line
+from trueorigin.terminal import console as make_console
 
 DB_HELP = "Store URL (default sqlite:///trueorigin.db); results are stored like a scan's."
 
@@ -25,7 +25,7 @@ def _finish(
     shown = idents if everything else [i for i in idents if i.vendor or i.brand or i.model or i.mac]
     print_identifications(shown, as_json)
     if scan_id and not as_json:
-        Console(stderr=True).print(f"stored as scan [bold]{scan_id}[/bold]")
+        make_console(stderr=True).print(line("stored as scan ", Styled(scan_id, "bold")))
     raise typer.Exit(verdict_exit_code((i.covered for i in idents), damaged=damaged))
 
 
@@ -55,12 +55,12 @@ def register(app: typer.Typer) -> None:
             site=site,
             store_results=not no_store,
         )
-        err = Console(stderr=True, highlight=False)
+        err = make_console(stderr=True)
         if reader.skipped:
-            err.print(f"[yellow]{reader.skipped} of {reader.packets} packets could not be decoded[/]")
+            err.print(line(Styled(f"{reader.skipped} of {reader.packets} packets could not be decoded", "yellow")))
         damage = reader.damage_report()
         if damage is not None:  # never a clean audit: what follows covers only the part before the damage
-            err.print(f"[red]damaged:[/red] {escape(damage)}")
+            err.print(line(Styled("damaged:", "red"), " ", damage))
         _finish(idents, scan_id, as_json, all_hosts, damaged=damage is not None)
 
     @app.command("import")
@@ -110,9 +110,9 @@ def register(app: typer.Typer) -> None:
             )
             idents.extend(found)
             scan_ids += [scan_id] if scan_id else []
-        err = Console(stderr=True, highlight=False)
-        for line in stats.lines():
-            err.print(f"[yellow]{escape(line)}[/yellow]")
+        err = make_console(stderr=True)
+        for message in stats.lines():
+            err.print(line(Styled(message, "yellow")))
         if not idents:
             raise InputError(f"{path}: no hosts with usable facts")
         _finish(idents, ", ".join(scan_ids) or None, as_json, True)

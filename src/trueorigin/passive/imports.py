@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import ipaddress
 import json
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -107,7 +108,7 @@ def read_nmap_xml(path: Path, stats: ImportStats | None = None) -> Iterator[Obse
     except TrueOriginError:
         raise
     except Exception as exc:  # defusedxml's refusals (DTDs, entities) are not ParseErrors
-        if type(exc).__module__.startswith("defusedxml"):
+        if not isinstance(exc, TrueOriginError) and type(exc).__module__.startswith("defusedxml"):
             raise InputError(f"{path} was refused as unsafe XML: {type(exc).__name__}") from exc
         raise
 
@@ -116,6 +117,15 @@ def _drop(parent: Element, child: Element) -> None:
     """Forget an element that was read, so memory stays flat (it is the parent's last child: found at once)."""
     if parent is not child and len(parent) and parent[-1] is child:
         del parent[-1]
+
+
+def _scan_time(host: Element) -> float:
+    """The host's `endtime` (or `starttime`) as epoch seconds; now when nmap did not record it."""
+    for attribute in ("endtime", "starttime"):
+        value = host.get(attribute, "")
+        if value.isdigit() and 0 < int(value) < 2**33:
+            return float(value)
+    return time.time()
 
 
 class _HostState:
@@ -129,6 +139,7 @@ class _HostState:
         self.mac_sent = False
         self.ports = 0
         self.ports_elem: Element | None = None
+        self.when = _scan_time(elem)  # the day nmap saw the host decides the verdict, not the day of the import
 
     def address_seen(self, addr: Element, stats: ImportStats) -> None:
         kind = addr.get("addrtype")
@@ -143,7 +154,9 @@ class _HostState:
     def _mac(self) -> Iterator[Observation]:
         if self.address and self.mac and not self.mac_sent:
             self.mac_sent = True
-            yield Observation(host=self.address, protocol="mac", data=self.mac.encode(), transport="nmap")
+            yield Observation(
+                host=self.address, protocol="mac", data=self.mac.encode(), transport="nmap", time=self.when
+            )
 
     def port(self, port: Element, path: Path, stats: ImportStats) -> Iterator[Observation]:
         self.ports += 1
@@ -168,6 +181,7 @@ class _HostState:
             data=tostring(port, encoding="utf-8"),
             port=port_number,
             transport="nmap",
+            time=self.when,
         )
 
     def finish(self) -> Iterator[Observation]:
@@ -177,7 +191,11 @@ class _HostState:
         os_elem = self.elem.find("os")
         if os_elem is not None and os_elem.find("osmatch") is not None:
             yield Observation(
-                host=self.address, protocol="nmap-service", data=tostring(os_elem, encoding="utf-8"), transport="nmap"
+                host=self.address,
+                protocol="nmap-service",
+                data=tostring(os_elem, encoding="utf-8"),
+                transport="nmap",
+                time=self.when,
             )
 
 

@@ -23,7 +23,7 @@ from trueorigin.model import Observation, Parsed
 
 ParseFn = Callable[[bytes, "str | None"], Parsed]
 
-_NOT_PROTOCOL_MODULES = {"base"}
+_NOT_PROTOCOL_MODULES = {"base", "message", "httpauth", "deviceinfo"}  # helpers, not protocols
 
 
 @cache

@@ -20,7 +20,21 @@ import re
 
 from trueorigin.model import Observation, Parsed, Target
 from trueorigin.probes.base import ProbeContext, ports_to_probe, request_once
-from trueorigin.probes.http import split_message
+from trueorigin.probes.message import split_message
+
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "banner.text",
+    "banner.first_line",
+    "banner.service",
+    "ssh.version",
+    "ssh.software",
+    "ssh.comments",
+    "sip.status",
+)
+FIELD_FAMILIES: tuple[str, ...] = ("sip.header.",)  # open-ended next component
+
 
 PROTOCOL = "banner"
 TCP_PORTS = (21, 22, 23, 5060)

@@ -14,10 +14,22 @@ from xml.etree import ElementTree
 from defusedxml.ElementTree import fromstring as defused_fromstring
 
 from trueorigin.model import Observation, Status, Target
+from trueorigin.probes.message import HttpAnswer, split_http_response
+
+# The normalized self-description every parser that learns it emits, and identification reads.
+DEVICE_FIELDS: tuple[str, ...] = (
+    "device.manufacturer",
+    "device.model",
+    "device.firmware",
+    "device.serial",
+    "device.mac",
+    "device.name",
+    "device.hardware",
+    "device.kind",
+)
 
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_MAX_BYTES = 256 * 1024
-MAX_DECHUNKED_BODY = 1024 * 1024  # chunked-coding output cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,63 +378,6 @@ def xml_local_name(tag: object) -> str:
     return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
 
 
-@dataclass(frozen=True, slots=True)
-class HttpAnswer:
-    """A minimally parsed HTTP response: status code, lowercase headers (repeats joined by "\\n"), body."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    raw: bytes
-
-
-def split_http_response(raw: bytes) -> HttpAnswer | None:
-    """Split a raw HTTP/1.x response; de-chunks bodies; None when it is not an HTTP response."""
-    if not raw.startswith(b"HTTP/"):
-        return None
-    head, sep, body = raw.partition(b"\r\n\r\n")
-    if not sep:
-        head, sep, body = raw.partition(b"\n\n")
-    lines = head.decode("latin-1").splitlines()
-    parts = lines[0].split(None, 2)
-    if len(parts) < 2 or not (parts[1].isascii() and parts[1].isdigit()):
-        return None
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, colon, value = line.partition(":")
-        if colon:
-            key = name.strip().lower()
-            headers[key] = f"{headers[key]}\n{value.strip()}" if key in headers else value.strip()
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        body = decode_chunked(body)
-    return HttpAnswer(status=int(parts[1]), headers=headers, body=body, raw=raw)
-
-
-def decode_chunked(body: bytes, limit: int = MAX_DECHUNKED_BODY) -> bytes:
-    """RFC 9112 §7.1 chunked coding; tolerant of truncation (returns what was complete), bounded."""
-    out = bytearray()
-    position = 0
-    while position < len(body) and len(out) < limit:
-        line_end = body.find(b"\n", position, position + 1024)
-        if line_end < 0:
-            break
-        size_text = body[position:line_end].split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            break
-        if size <= 0:
-            break
-        start = line_end + 1
-        out += body[start : min(start + size, len(body))]
-        position = start + size
-        if body[position : position + 2] == b"\r\n":
-            position += 2
-        elif body[position : position + 1] == b"\n":
-            position += 1
-    return bytes(out[:limit])
-
-
 async def http_exchange(
     host: str,
     port: int,
@@ -455,14 +410,3 @@ async def udp_answers_from_target(host: str, port: int, payload: bytes, ctx: Pro
     except (OSError, ValueError):
         return []
     return [data for data, source in answers if source[0] == host]
-
-
-_HEX_DIGITS = frozenset("0123456789abcdef")
-
-
-def normalize_mac(text: str) -> str | None:
-    """`44-47-CC-37-CE-81`, `4447.cc37.ce81`, `4447cc37ce81` ... -> `44:47:cc:37:ce:81`; None if not a MAC."""
-    digits = "".join(ch for ch in text.strip().lower() if ch not in ":-. ")
-    if len(digits) != 12 or not set(digits) <= _HEX_DIGITS:
-        return None
-    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))

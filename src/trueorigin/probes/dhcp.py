@@ -15,6 +15,18 @@ from __future__ import annotations
 
 from trueorigin.model import Parsed
 
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "dhcp.vendor_class",
+    "dhcp.hostname",
+    "dhcp.client_mac",
+    "dhcp.parameter_list",
+    "dhcp.message_type",
+)
+FIELD_FAMILIES: tuple[str, ...] = ()  # open-ended next component
+
+
 PROTOCOL = "dhcp-vendor-class"
 BOOTP_FIXED = 236
 MAGIC_COOKIE = bytes([99, 130, 83, 99])

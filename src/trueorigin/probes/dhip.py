@@ -29,8 +29,17 @@ import struct
 from collections.abc import Iterator
 from typing import Any
 
-from trueorigin.model import Observation, Parsed, Status, Target
-from trueorigin.probes.base import ProbeContext, normalize_mac, udp_answers_from_target
+from trueorigin.model import Observation, Parsed, Status, Target, normalize_mac
+from trueorigin.probes.base import ProbeContext, udp_answers_from_target
+
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "dhip.method",
+    "dhip.form",
+)
+FIELD_FAMILIES: tuple[str, ...] = ("dhip.",)  # open-ended next component
+
 
 PROTOCOL = "dhip"
 DHIP_PORT = 37810

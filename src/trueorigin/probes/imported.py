@@ -46,6 +46,37 @@ _ASSET_FIELDS = {
 }
 _CERT_PARTS = {"commonName": "cn", "organizationName": "o", "organizationalUnitName": "ou", "countryName": "c"}
 
+# Field keys these parsers emit: nmap's own, and the keys of other protocols that script output and asset
+# columns map onto (the shared `device.*` keys aside).
+_NMAP_FIELDS = (
+    "nmap.port",
+    "nmap.transport",
+    "nmap.service",
+    "nmap.product",
+    "nmap.version",
+    "nmap.extrainfo",
+    "nmap.devicetype",
+    "nmap.ostype",
+    "nmap.hostname",
+    "nmap.cpe",
+    "nmap.os.name",
+    "nmap.os.vendor",
+    "nmap.os.osfamily",
+    "nmap.os.type",
+    "nmap.os.osgen",
+)
+FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            *_NMAP_FIELDS,
+            *_SCRIPT_FIELDS.values(),
+            *(key for key in _ASSET_FIELDS.values() if not key.startswith("device.")),
+            *(f"tls.{side}.{part}" for side in ("subject", "issuer") for part in _CERT_PARTS.values()),
+        ]
+    )
+)
+FIELD_FAMILIES: tuple[str, ...] = ()
+
 
 def _clip(value: str) -> str:
     return value.strip()[:MAX_VALUE]

@@ -1,9 +1,8 @@
 """MAC addresses given as text (from ARP tables, DHCP leases, switch exports, inventories).
 
 No probe: MAC addresses are learned passively or imported, never by sending anything.
-Parser (`mac`): accepts the common notations -- `aa:bb:cc:dd:ee:ff`, `AA-BB-CC-DD-EE-FF`,
-`aabb.ccdd.eeff` (Cisco), `aabbccddeeff`, `aa bb cc dd ee ff`, `0xaabbccddeeff`, single-digit octets
-`a:b:c:d:e:f` (BSD `arp -a`) -- and emits `mac.address` / `device.mac` (lower case, colon separated),
+Parser (`mac`): accepts the notations of `trueorigin.model.normalize_mac` (the one MAC normaliser) and
+emits `mac.address` / `device.mac` (lower case, colon separated),
 `mac.oui` (first 3 octets, upper case; the IEEE MA-L prefix used by the knowledge base) and
 `mac.locally_administered` ("true" for randomized or locally assigned addresses, whose OUI proves nothing).
 Spec: IEEE 802 (EUI-48); the U/L bit is bit 1 of the first octet.
@@ -11,32 +10,22 @@ Spec: IEEE 802 (EUI-48); the U/L bit is bit 1 of the first octet.
 
 from __future__ import annotations
 
-import re
+from trueorigin.model import Parsed, normalize_mac
 
-from trueorigin.model import Parsed
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "mac.address",
+    "mac.oui",
+    "mac.locally_administered",
+)
+FIELD_FAMILIES: tuple[str, ...] = ()  # open-ended next component
+
 
 PROTOCOL = "mac"
 MAX_INPUT = 128
 
-_SEPARATED = re.compile(r"^([0-9a-f]{1,2})([:\- ])([0-9a-f]{1,2})(?:\2([0-9a-f]{1,2})){4}$")
-_DOTTED = re.compile(r"^([0-9a-f]{4})\.([0-9a-f]{4})\.([0-9a-f]{4})$")
-_BARE = re.compile(r"^(?:0x)?([0-9a-f]{12})$")
-
-
-def normalize_mac(text: str) -> str | None:
-    """Any common notation of an EUI-48 -> `aa:bb:cc:dd:ee:ff`; None when `text` is not a MAC address."""
-    candidate = text.strip().lower()[:MAX_INPUT]
-    hex_digits: str | None = None
-    if _SEPARATED.match(candidate):
-        separator = ":" if ":" in candidate else ("-" if "-" in candidate else " ")
-        hex_digits = "".join(part.zfill(2) for part in candidate.split(separator))
-    elif match := _DOTTED.match(candidate):
-        hex_digits = "".join(match.groups())
-    elif match := _BARE.match(candidate):
-        hex_digits = match.group(1)
-    if hex_digits is None or len(hex_digits) != 12:
-        return None
-    return ":".join(hex_digits[i : i + 2] for i in range(0, 12, 2))
+__all__ = ["PARSERS", "mac_fields", "normalize_mac", "parse_mac"]
 
 
 def mac_fields(mac: str) -> dict[str, str]:

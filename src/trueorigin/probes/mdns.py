@@ -19,8 +19,20 @@ import random
 import struct
 from dataclasses import dataclass
 
-from trueorigin.model import Observation, Parsed, Status, Target
-from trueorigin.probes.base import ProbeContext, normalize_mac, udp_answers_from_target
+from trueorigin.model import Observation, Parsed, Status, Target, normalize_mac
+from trueorigin.probes.base import ProbeContext, udp_answers_from_target
+
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "mdns.names",
+    "mdns.services",
+    "mdns.hostname",
+    "mdns.a",
+    "mdns.instances",
+)
+FIELD_FAMILIES: tuple[str, ...] = ("mdns.txt.",)  # open-ended next component
+
 
 PROTOCOL = "mdns"
 MDNS_PORT = 5353

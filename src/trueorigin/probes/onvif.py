@@ -32,18 +32,32 @@ from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape
 
-from trueorigin.model import Observation, Parsed, Status, Target
+from trueorigin.model import Observation, Parsed, Status, Target, normalize_mac
 from trueorigin.probes.base import (
     Credential,
-    HttpAnswer,
     ProbeContext,
     http_exchange,
-    normalize_mac,
     parse_untrusted_xml,
-    split_http_response,
     udp_answers_from_target,
     xml_local_name,
 )
+from trueorigin.probes.message import HttpAnswer, split_http_response
+
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "wsd.types",
+    "wsd.xaddrs",
+    "wsd.scopes",
+    "wsd.address",
+    "onvif.manufacturer",
+    "onvif.model",
+    "onvif.firmware",
+    "onvif.serial",
+    "onvif.hardware_id",
+)
+FIELD_FAMILIES: tuple[str, ...] = ("onvif.scope.",)  # open-ended next component
+
 
 DISCOVERY_PROTOCOL = "ws-discovery"
 DEVICE_INFO_PROTOCOL = "onvif-device-info"

@@ -17,7 +17,22 @@ from __future__ import annotations
 
 from trueorigin.model import Observation, Parsed, Status, Target
 from trueorigin.probes.base import ProbeContext, probe_each_port, request_once
-from trueorigin.probes.http import auth_fields, header_fields, parse_challenges, split_message
+from trueorigin.probes.httpauth import auth_fields, parse_challenges
+from trueorigin.probes.message import header_fields, split_message
+
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "rtsp.status",
+    "rtsp.reason",
+    "rtsp.method",
+    "rtsp.header_order",
+    "rtsp.realm",
+    "rtsp.auth.scheme",
+    "rtsp.public",
+)
+FIELD_FAMILIES: tuple[str, ...] = ("rtsp.header.",)  # open-ended next component
+
 
 PROTOCOL = "rtsp"
 TCP_PORTS = (554, 8554)

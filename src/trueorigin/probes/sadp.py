@@ -20,14 +20,19 @@ from __future__ import annotations
 import uuid
 from xml.sax.saxutils import escape
 
-from trueorigin.model import Observation, Parsed, Status, Target
+from trueorigin.model import Observation, Parsed, Status, Target, normalize_mac
 from trueorigin.probes.base import (
     ProbeContext,
-    normalize_mac,
     parse_untrusted_xml,
     udp_answers_from_target,
     xml_local_name,
 )
+
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = ("sadp.types",)
+FIELD_FAMILIES: tuple[str, ...] = ("sadp.",)  # open-ended next component
+
 
 PROTOCOL = "sadp"
 SADP_PORT = 37020

@@ -38,10 +38,20 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from trueorigin.model import Observation, Parsed, Status, Target
 from trueorigin.probes.base import ProbeContext, udp_exchange
+
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "snmp.sysdescr",
+    "snmp.sysobjectid",
+    "snmp.enterprise",
+)
+FIELD_FAMILIES: tuple[str, ...] = ("snmp.oid.",)  # open-ended next component
+
 
 SYSDESCR = "snmp-sysdescr"
 SYSOBJECTID = "snmp-sysobjectid"
@@ -361,9 +371,11 @@ def communities_from(ctx: ProbeContext) -> list[str]:
     return found
 
 
-def _observations_from(answer: bytes, host: str, port: int) -> list[Observation]:
-    """Decoded values of one GetResponse as observations (the packet itself echoes the community): text for
-    the system objects, the value's octets for a private object that was answered with a string."""
+def observations_from_response(answer: bytes, host: str, port: int, when: float | None = None) -> list[Observation]:
+    """Decoded values of one GetResponse as observations: text for the system objects, the value's octets for a
+    private object that was answered with a string. The one redaction of SNMP answers, used by active scans and
+    by captures alike: the packet echoes the community (a secret), so only these values are ever stored.
+    Raises BerError for anything but a v1/v2c response."""
     _request_id, bindings = decode_response(answer)
     observations: list[Observation] = []
     descr = bindings.get(SYSDESCR_OID)
@@ -382,8 +394,9 @@ def _observations_from(answer: bytes, host: str, port: int) -> list[Observation]
         value = bindings.get(private)
         # noSuchObject / noSuchInstance / NULL are no answer; only a string value is evidence
         if value is not None and value[0] == OCTET_STRING and decode_octets(value[1]):
-            observations.append(Observation(host, OBJECT, value[1][:MAX_TEXT], port, f"get {private}", "udp"))
-    return observations
+            octets = value[1][:MAX_TEXT]
+            observations.append(Observation(host, OBJECT, octets, port, f"get {private}", "udp"))
+    return observations if when is None else [replace(o, time=when) for o in observations]
 
 
 class _Refused(Exception):
@@ -405,7 +418,7 @@ async def _get(
             answered_id, error_status, _bindings = decode_response_status(data)
             if answered_id != request_id:
                 continue  # not the answer to this request
-            observations = _observations_from(data, target.address, port)
+            observations = observations_from_response(data, target.address, port)
         except BerError:
             continue
         if observations and not error_status:

@@ -19,10 +19,29 @@ from trueorigin.probes.base import (
     ProbeContext,
     http_exchange,
     parse_untrusted_xml,
-    split_http_response,
     udp_answers_from_target,
     xml_local_name,
 )
+from trueorigin.probes.message import split_http_response, split_message
+
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "ssdp.status",
+    "ssdp.method",
+    "upnp.manufacturer",
+    "upnp.manufacturer_url",
+    "upnp.model_name",
+    "upnp.model_number",
+    "upnp.model_description",
+    "upnp.model_url",
+    "upnp.friendly_name",
+    "upnp.serial",
+    "upnp.device_type",
+    "upnp.udn",
+)
+FIELD_FAMILIES: tuple[str, ...] = ("ssdp.header.",)  # open-ended next component
+
 
 PROTOCOL = "ssdp"
 SSDP_PORT = 1900
@@ -74,34 +93,17 @@ def _looks_like_xml(data: bytes) -> bool:
 
 
 def _parse_headers(data: bytes) -> Parsed:
-    text = data[:65536].decode("utf-8", errors="replace")
-    lines = text.replace("\r\n", "\n").split("\n")
-    start = lines[0].strip()
-    fields: dict[str, str] = {}
-    if start.upper().startswith("HTTP/"):
-        parts = start.split(None, 2)
-        if len(parts) < 2 or not (parts[1].isascii() and parts[1].isdigit()):
-            return Parsed.unparseable(PROTOCOL, "malformed status line")
-        fields["ssdp.status"] = parts[1]
-    elif start.upper().startswith("NOTIFY "):
-        fields["ssdp.method"] = "NOTIFY"
-    elif start.upper().startswith("M-SEARCH "):
-        return Parsed.unparseable(PROTOCOL, "an M-SEARCH request, not an answer")
-    else:
+    head = split_message(data[:65536], ("HTTP/",), request_methods=("NOTIFY", "M-SEARCH"))
+    if head is None:
         return Parsed.unparseable(PROTOCOL, "neither an SSDP answer, a NOTIFY nor a UPnP description")
-    headers = 0
-    for line in lines[1:]:
-        if not line.strip():
-            break
-        name, colon, value = line.partition(":")
-        name = name.strip().lower()
-        if not colon or not name or headers >= MAX_HEADERS:
-            continue
+    if head.method == "M-SEARCH":
+        return Parsed.unparseable(PROTOCOL, "an M-SEARCH request, not an answer")
+    fields: dict[str, str] = {"ssdp.method": head.method} if head.method else {"ssdp.status": str(head.status)}
+    for name, value in head.headers[:MAX_HEADERS]:
         key = f"ssdp.header.{name}"
-        value = value.strip()[:MAX_VALUE_CHARS]
+        value = value[:MAX_VALUE_CHARS]
         fields[key] = f"{fields[key]}\n{value}" if key in fields else value
-        headers += 1
-    if not headers:
+    if not head.headers:
         return Parsed.unparseable(PROTOCOL, "no SSDP headers")
     return Parsed(PROTOCOL, fields)
 

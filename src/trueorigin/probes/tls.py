@@ -26,6 +26,29 @@ from cryptography.x509.oid import NameOID
 from trueorigin.model import Observation, Parsed, Status, Target
 from trueorigin.probes.base import ProbeContext, close_stream, connect_error_status, open_stream, ports_to_probe
 
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "tls.subject",
+    "tls.subject.cn",
+    "tls.subject.o",
+    "tls.subject.ou",
+    "tls.subject.c",
+    "tls.issuer",
+    "tls.issuer.cn",
+    "tls.issuer.o",
+    "tls.issuer.ou",
+    "tls.issuer.c",
+    "tls.serial",
+    "tls.not_before",
+    "tls.not_after",
+    "tls.sha256",
+    "tls.san",
+    "tls.self_signed",
+)
+FIELD_FAMILIES: tuple[str, ...] = ()  # open-ended next component
+
+
 PROTOCOL = "tls-cert"
 TCP_PORTS = (443, 8443, 7443)
 MAX_INPUT = 256 * 1024

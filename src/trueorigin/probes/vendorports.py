@@ -17,10 +17,22 @@ from collections.abc import Callable
 from trueorigin.model import Observation, Parsed, Target
 from trueorigin.probes.base import ProbeContext, ports_to_probe, request_once
 
+# Field keys this module's parsers emit (besides the shared `device.*` keys): the field vocabulary that
+# fingerprint rules may use is the union of every module's declaration (tests/test_field_vocabulary.py).
+FIELDS: tuple[str, ...] = (
+    "vendorport.port",
+    "vendorport.length",
+    "vendorport.head_hex",
+)
+FIELD_FAMILIES: tuple[str, ...] = ()  # open-ended next component
+
+
 HIKVISION = "hikvision-private"
 DAHUA = "dahua-private"
-DEFAULT_PORTS = {HIKVISION: 8000, DAHUA: 37777}
-TCP_PORTS = (8000, 37777)
+# The one map of vendor SDK ports (the scanner probes them, the passive reader attributes their answers).
+PORT_PROTOCOLS: dict[int, str] = {8000: HIKVISION, 37777: DAHUA}
+DEFAULT_PORTS = {protocol: port for port, protocol in PORT_PROTOCOLS.items()}
+TCP_PORTS = tuple(PORT_PROTOCOLS)
 HEAD_BYTES = 32
 READ_LIMIT = 4096  # we only look at the head; do not hold more of a binary stream
 
@@ -52,10 +64,8 @@ PARSERS = {HIKVISION: parse_hikvision_private, DAHUA: parse_dahua_private}
 
 
 def protocol_for_port(port: int, ctx: ProbeContext) -> str | None:
-    if port == 8000:
-        return HIKVISION
-    if port == 37777:
-        return DAHUA
+    if port in PORT_PROTOCOLS:
+        return PORT_PROTOCOLS[port]
     mapping = ctx.extra.get("vendor_ports")  # e.g. {8001: "hikvision-private"} for remapped SDK ports
     if isinstance(mapping, dict):
         value = mapping.get(port)

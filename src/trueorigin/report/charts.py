@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from xml.sax.saxutils import escape
 
+from trueorigin.safetext import visible
+
 FONT = "font-family='DejaVu Sans, Arial, sans-serif'"
 BAR_COLOR = "#b3261e"
 # Remediation statuses: open is the alarming one; done states are calm; waived stands apart.
@@ -22,7 +24,7 @@ MAX_LABEL = 28
 
 
 def _text(text: str) -> str:
-    return escape(text, {"'": "&apos;", '"': "&quot;"})
+    return escape(visible(text), {"'": "&apos;", '"': "&quot;"})
 
 
 def _label(text: str) -> str:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from trueorigin.errors import EXIT_CHECK_FAILED, InputError
 from trueorigin.report.data import build_report
 from trueorigin.report.render import RENDERERS, renderer_for
 from trueorigin.report.verify import verify_report
+from trueorigin.safetext import json_text
 from trueorigin.store.api import open_store
 from trueorigin.store.cli import DB_HELP, resolve_scan_ref
+from trueorigin.terminal import Styled, line
+from trueorigin.terminal import console as make_console
 
 report_app = typer.Typer(
     help="Write the compliance report (html, pdf, csv, json) for a scan, or verify one later.",
@@ -41,10 +42,12 @@ def report_command(
         scan_id = resolve_scan_ref(store, scan) if scan else None
         data = build_report(store, scan_id)
     renderer.render(data, out)
-    Console().print(
-        f"wrote {out} ({renderer.format}): {len(data.covered_devices)} covered device(s), "
-        f"{len(data.review_devices)} to review; scan {data.scan.id}; knowledge base {data.kb_version}; "
-        f"fingerprints {data.fingerprint_version}"
+    make_console().print(
+        line(
+            f"wrote {out} ({renderer.format}): {len(data.covered_devices)} covered device(s), "
+            f"{len(data.review_devices)} to review; scan {data.scan.id}; knowledge base {data.kb_version}; "
+            f"fingerprints {data.fingerprint_version}"
+        )
     )
 
 
@@ -58,14 +61,14 @@ def verify_command(
     with open_store(db) as store:
         result = verify_report(report, store)
     if as_json:
-        typer.echo(json.dumps(result.to_json(), indent=2))
+        typer.echo(json_text(result.to_json(), indent=2))
     else:
-        console = Console()
-        console.print(f"scan {result.scan_id}, knowledge base {result.kb_version}")
-        console.print(f"manifest intact: {'yes' if result.manifest_intact else '[red]NO[/red]'}")
-        console.print(f"raw answers checked: {result.checked}, not verified: {len(result.failed)}")
+        console = make_console()  # the report file is untrusted: its values are shown, never interpreted
+        console.print(line(f"scan {result.scan_id}, knowledge base {result.kb_version}"))
+        console.print(line("manifest intact: ", "yes" if result.manifest_intact else Styled("NO", "red")))
+        console.print(line(f"raw answers checked: {result.checked}, not verified: {len(result.failed)}"))
         for failure in result.failed[:50]:
-            console.print(f"  finding {failure['finding_id']} {failure['host']}: {failure['sha256']}")
+            console.print(line(f"  finding {failure['finding_id']} {failure['host']}: {failure['sha256']}"))
         console.print("[green]VERIFIED[/green]" if result.ok else "[red]VERIFICATION FAILED[/red]")
     if not result.ok:
         raise typer.Exit(EXIT_CHECK_FAILED)

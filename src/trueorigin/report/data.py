@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from trueorigin import __version__, fingerprints
+from trueorigin import __version__
 from trueorigin.errors import InputError
+from trueorigin.fingerprints.version import data_version
 from trueorigin.model import Identification, Source
 from trueorigin.store.api import REMEDIATION_STATUSES, FindingFilter, ScanRecord, Store, iso_time, status_at
 
@@ -397,7 +398,7 @@ def build_report(store: Store, scan_id: str | None = None, today: dt.date | None
         tool_version=__version__,
         kb_version=kb_version,
         kb_data_dates={str(k): str(v) for k, v in dict(dates).items()},
-        fingerprint_version=fingerprints.data_version(),
+        fingerprint_version=data_version(),
         scan=scan,
         identified=scan.identifications,
         devices=devices,

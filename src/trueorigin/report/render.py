@@ -7,7 +7,6 @@ version and the evidence manifest (JSON and HTML inside the file, CSV and PDF in
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +16,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from trueorigin.errors import InputError
 from trueorigin.report.charts import STATUS_COLORS, bar_chart, stacked_chart
 from trueorigin.report.data import ReportData
+from trueorigin.safetext import html_visible
+from trueorigin.spreadsheet import write_csv
 from trueorigin.store.api import REMEDIATION_STATUSES, iso_time
 
 
@@ -48,7 +49,9 @@ def render_html(data: ReportData) -> str:
         loader=PackageLoader("trueorigin.report", "templates"),
         autoescape=select_autoescape(["html", "j2"], default=True),
         undefined=StrictUndefined,
+        finalize=html_visible,  # every {{ value }}: control/bidi characters shown, then autoescaped
     )
+    env.filters["visible"] = html_visible
     # Dates without the year when many bars share the width, so neighbouring labels cannot overlap.
     short = len(data.progress) > 8
     progress = [(_progress_label(p.when, short), p.counts) for p in data.progress]
@@ -135,47 +138,41 @@ class CsvRenderer:
     format = "csv"
 
     def render(self, data: ReportData, out: Path) -> None:
-        with out.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(CSV_COLUMNS)
-            for d in data.devices:
-                i = d.identification
-                writer.writerow(
-                    [
-                        d.finding_id,
-                        i.host,
-                        d.site or "",
-                        i.vendor or "",
-                        i.brand or "",
-                        "yes" if d.relabeled else "no",
-                        i.covered,
-                        ";".join(i.regimes),
-                        i.kind or "",
-                        i.model or "",
-                        i.firmware or "",
-                        i.mac or "",
-                        i.serial or "",
-                        f"{i.confidence:.3f}",
-                        d.status,
-                        d.recorded_status,
-                        _csv_safe(d.reason or ""),
-                        _csv_safe(d.approver or ""),
-                        d.expires or "",
-                        ";".join(i.cves),
-                        ";".join(e.rule for e in i.evidence if e.rule),
-                        ";".join(dict.fromkeys(s.url for e in i.evidence for s in e.sources)),
-                        ";".join(d.observation_sha256),
-                        data.scan.id,
-                        data.kb_version,
-                        data.fingerprint_version,
-                    ]
-                )
+        rows = []
+        for d in data.devices:
+            i = d.identification
+            rows.append(
+                [
+                    d.finding_id,
+                    i.host,
+                    d.site or "",
+                    i.vendor or "",
+                    i.brand or "",
+                    "yes" if d.relabeled else "no",
+                    i.covered,
+                    ";".join(i.regimes),
+                    i.kind or "",
+                    i.model or "",
+                    i.firmware or "",
+                    i.mac or "",
+                    i.serial or "",
+                    f"{i.confidence:.3f}",
+                    d.status,
+                    d.recorded_status,
+                    d.reason or "",
+                    d.approver or "",
+                    d.expires or "",
+                    ";".join(i.cves),
+                    ";".join(e.rule for e in i.evidence if e.rule),
+                    ";".join(dict.fromkeys(s.url for e in i.evidence for s in e.sources)),
+                    ";".join(d.observation_sha256),
+                    data.scan.id,
+                    data.kb_version,
+                    data.fingerprint_version,
+                ]
+            )
+        write_csv(out, CSV_COLUMNS, rows)  # the one spreadsheet writer: no formula, no control character
         _write_sidecar(data, out)
-
-
-def _csv_safe(text: str) -> str:
-    """Keep spreadsheet programs from treating user text as a formula (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 class JsonRenderer:

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from trueorigin.errors import EXIT_INTERRUPTED, InputError
@@ -19,6 +18,7 @@ from trueorigin.scan.engine import DEFAULT_TCP_PORTS, ScanStats
 from trueorigin.scan.output import exit_code, render_table, write_csv, write_json_lines
 from trueorigin.scan.run import ScanOutcome, ScanRequest, run_scan
 from trueorigin.scan.targets import DEFAULT_MAX_HOSTS
+from trueorigin.terminal import Styled, line
 
 MAX_PORTS = 1024
 DEFAULT_PORTS_TEXT = ",".join(str(p) for p in DEFAULT_TCP_PORTS)
@@ -208,7 +208,7 @@ def register(app: typer.Typer) -> None:
                 credentials_path=credentials,
                 on_start=on_start,
                 on_progress=on_progress,
-                on_warning=lambda text: err.print(f"[yellow]warning:[/yellow] {escape(text)}"),
+                on_warning=lambda text: err.print(line(Styled("warning:", "yellow"), " ", text)),
                 resume_options=given,
             )
         except KeyboardInterrupt:

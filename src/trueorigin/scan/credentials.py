@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from trueorigin.errors import InputError, TrueOriginError
+from trueorigin.errors import InputError, SafetyError
 from trueorigin.probes.base import Credential
 from trueorigin.scan.targets import TargetSet, parse_targets
 
@@ -85,7 +85,7 @@ def _entry(raw: Any, where: str) -> CredentialEntry:
     # become a DNS query or an error message.
     try:
         targets = parse_targets(specs, allow_public=True, max_hosts=None, resolve=False)
-    except TrueOriginError:
+    except (InputError, SafetyError):
         raise InputError(
             f"{where}: 'targets' must be addresses, CIDRs or ranges "
             "(value withheld: a shifted column may hold a secret)"

@@ -7,9 +7,12 @@
     run = Screening(Path("assets.csv"), Matcher(load()))          # columns detected: run.columns.detected
     for batch in run.batches(): ...                               # batch.added: covered, vendor, brand, ...
 
-Modules: readers (formats, encodings, bad rows), columns (detection, --map), normalize (tokens, model numbers,
-MAC, FCC IDs), matcher (signals, scores, explanations), engine (batches, distinct signatures), writers (--out),
-decisions (reviewer judgements), report (rows as Identifications for the store), cli. See docs/screening.md.
+Modules: readers (formats, encodings, bad rows), columns (detection, --map), normalize (model numbers, MAC,
+FCC IDs; name text forms come from trueorigin.names), verdict (Signal, RowValues, ScreenResult, decision keys),
+matcher (each field -> signals, through the one name index), scoring (signals -> verdict, explanation), engine
+(batches: distinct values, distinct combinations, Arrow/DuckDB joins), overlap (background read/write),
+observations (a row as asset-record observations), writers (--out), decisions (reviewer judgements), report
+(rows as Identifications for the store), cli. See docs/screening.md.
 """
 
 from trueorigin.screen.columns import ColumnMap, detect_columns, parse_map_options

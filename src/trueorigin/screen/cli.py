@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -13,15 +12,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from trueorigin.errors import InputError, verdict_exit_code
+from trueorigin.safetext import json_text
 from trueorigin.screen.columns import detect_columns, parse_map_options
 from trueorigin.screen.decisions import DecisionStore, default_path, make_decision
 from trueorigin.screen.engine import Screening, Summary, describe_row, row_values_at
 from trueorigin.screen.matcher import Matcher, decision_key
+from trueorigin.screen.overlap import BackgroundWriter
 from trueorigin.screen.readers import FORMATS, Format, open_table
 from trueorigin.screen.writers import ADDED_COLUMNS, open_writer
+from trueorigin.terminal import Column, Styled, line, print_table
+from trueorigin.terminal import console as make_console
 
 SHOWN_ROWS = 20
 SHOWN_BAD_ROWS = 10
@@ -92,7 +94,7 @@ def run_command(
 
     Exit code: 0 nothing covered, 1 covered rows found, 3 rows to review only, 2 bad input (README).
     """
-    console = Console(stderr=as_json)
+    console = make_console(stderr=as_json)
     overrides = parse_map_options(mapping or [])
     decisions = None if no_decisions else DecisionStore.load(decisions_path or default_path(file))
     screening = Screening(
@@ -100,7 +102,7 @@ def run_command(
     )
     _print_detection(console, screening)
     added = ADDED_COLUMNS if explain or as_json else tuple(c for c in ADDED_COLUMNS if c != "explanation")
-    writer = open_writer(out, screening.source.columns, added) if out else None
+    writer = BackgroundWriter(open_writer(out, screening.source.columns, added)) if out else None
     flagged: list[dict[str, Any]] = []
     recorder = _StoreRecorder(store_url, file, screening) if store_url else None
     try:
@@ -122,7 +124,7 @@ def run_command(
         _print_flagged(console, flagged)
     _print_summary(console, screening.summary, screening, out)
     if recorder is not None:
-        console.print(f"recorded {recorder.count:,} rows to act on as scan {recorder.scan_id}", highlight=False)
+        console.print(line(f"recorded {recorder.count:,} rows to act on as scan {recorder.scan_id}"))
     raise typer.Exit(verdict_exit_code(v for v, n in screening.summary.covered.items() if n))
 
 
@@ -165,7 +167,7 @@ def _write_json_lines(added: Any, row_numbers: list[int]) -> None:
         record: dict[str, Any] = {"row": number}
         for name, values in columns.items():
             record[name] = values[index]
-        lines.append(json.dumps(record, ensure_ascii=False))
+        lines.append(json_text(record))
     if lines:
         sys.stdout.write("\n".join(lines) + "\n")
 
@@ -184,62 +186,53 @@ def _flagged_rows(added: Any, row_numbers: list[int], limit: int) -> list[dict[s
 def _print_detection(console: Console, screening: Screening) -> None:
     source = screening.source
     encoding = f", {source.encoding}" if source.encoding else ""
-    table = Table(
-        title=f"{source.path.name}: {source.format}{encoding}, {len(source.columns)} columns", title_justify="left"
-    )
-    table.add_column("field")
-    table.add_column("column")
-    table.add_column("detected by")
-    for item in screening.columns.detected:
-        table.add_row(item.field, item.column, item.how)
-    console.print(table)
+    title = f"{source.path.name}: {source.format}{encoding}, {len(source.columns)} columns"
+    rows = [[item.field, item.column, item.how] for item in screening.columns.detected]
+    print_table(console, title, ("field", "column", "detected by"), rows)
     if screening.columns.unused:
-        console.print(f"not screened: {', '.join(screening.columns.unused)}", highlight=False)
+        console.print(line(f"not screened: {', '.join(screening.columns.unused)}"))
     for note in source.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(line(f"note: {note}"))
 
 
 def _print_flagged(console: Console, flagged: list[dict[str, Any]]) -> None:
-    table = Table(title=f"rows to act on (first {len(flagged)})", title_justify="left")
-    for name in ("row", "covered", "vendor", "brand", "matched", "confidence"):
-        table.add_column(name, overflow="fold")
-    for row in flagged:
-        style = "red" if row["covered"] == "yes" else "yellow"
-        table.add_row(
+    columns = [Column(name, overflow="fold") for name in ("row", "covered", "vendor", "brand", "matched", "confidence")]
+    rows = [
+        [
             str(row["row"]),
-            f"[{style}]{row['covered']}[/{style}]",
+            Styled(row["covered"], "red" if row["covered"] == "yes" else "yellow"),
             row["vendor"],
             row["brand"],
             row["matched"][:120],
             f"{row['confidence']:.2f}",
-        )
-    console.print(table)
+        ]
+        for row in flagged
+    ]
+    print_table(console, f"rows to act on (first {len(flagged)})", columns, rows)
 
 
 def _print_summary(console: Console, summary: Summary, screening: Screening, out: Path | None) -> None:
-    table = Table(title="screening summary", title_justify="left", show_header=False)
-    table.add_column("what")
-    table.add_column("value", justify="right")
-    table.add_row("rows screened", f"{summary.rows:,}")
+    rows: list[list[object]] = [["rows screened", f"{summary.rows:,}"]]
     for verdict, style in (("yes", "red"), ("review", "yellow"), ("no", "green")):
-        table.add_row(f"[{style}]covered {verdict}[/{style}]", f"{summary.covered.get(verdict, 0):,}")
-    table.add_row("reviewer decisions applied", f"{summary.decided:,}")
+        rows.append([Styled(f"covered {verdict}", style), f"{summary.covered.get(verdict, 0):,}"])
+    rows.append(["reviewer decisions applied", f"{summary.decided:,}"])
     bad = screening.source.bad_rows
-    table.add_row("bad rows (skipped or not screened)", f"{bad.count:,}")
-    table.add_row("distinct values matched", f"{summary.distinct:,}")
+    rows.append(["bad rows (skipped or not screened)", f"{bad.count:,}"])
+    rows.append(["distinct values matched", f"{summary.distinct:,}"])
     if summary.seconds > 0:
-        table.add_row("seconds", f"{summary.seconds:.1f}")
-        table.add_row("rows per second", f"{summary.rows / summary.seconds:,.0f}")
+        rows.append(["seconds", f"{summary.seconds:.1f}"])
+        rows.append(["rows per second", f"{summary.rows / summary.seconds:,.0f}"])
     for vendor, count in summary.vendors.most_common(10):
-        table.add_row(f"  vendor {vendor} (yes/review)", f"{count:,}")
+        rows.append([f"  vendor {vendor} (yes/review)", f"{count:,}"])
     if out is not None:
-        table.add_row("written to", str(out))
-    console.print(table)
+        rows.append(["written to", str(out)])
+    columns = (Column("what"), Column("value", justify="right"))
+    print_table(console, "screening summary", columns, rows, show_header=False)
     for item in bad.rows[:SHOWN_BAD_ROWS]:
         where = f"row {item.row}" if item.row is not None else "a row"
-        console.print(f"[yellow]bad row:[/yellow] {where}: {item.reason}", highlight=False)
+        console.print(line(Styled("bad row:", "yellow"), f" {where}: {item.reason}"))
     if bad.count > SHOWN_BAD_ROWS:
-        console.print(f"... and {bad.count - SHOWN_BAD_ROWS} more bad rows", highlight=False)
+        console.print(line(f"... and {bad.count - SHOWN_BAD_ROWS} more bad rows"))
 
 
 @screen_app.command("decide")
@@ -266,9 +259,8 @@ def decide_command(
     assert key is not None
     decision = make_decision(key, covered, reason, vendor, reviewer or _login(), listing)
     store.record(decision)
-    Console().print(
-        f"recorded: {decision.key} -> covered {decision.covered} ({decision.reason}) in {store.path}",
-        highlight=False,
+    make_console().print(
+        line(f"recorded: {decision.key} -> covered {decision.covered} ({decision.reason}) in {store.path}")
     )
 
 
@@ -282,14 +274,15 @@ def decisions_command(
     store = DecisionStore.load(decisions_path or default_path(file))
     if as_json:
         for decision in store.decisions.values():
-            sys.stdout.write(json.dumps(asdict(decision), ensure_ascii=False) + "\n")
+            sys.stdout.write(json_text(asdict(decision)) + "\n")
         return
-    table = Table(title=f"{len(store.decisions)} decision(s) in {store.path}", title_justify="left")
-    for name in ("key", "covered", "vendor", "reason", "reviewer", "decided", "listing"):
-        table.add_column(name, overflow="fold")
-    for d in store.decisions.values():
-        table.add_row(d.key, d.covered, d.vendor, d.reason, d.reviewer, d.decided_at[:10], d.listing[:60])
-    Console().print(table)
+    names = ("key", "covered", "vendor", "reason", "reviewer", "decided", "listing")
+    columns = [Column(name, overflow="fold") for name in names]
+    rows = [
+        [d.key, d.covered, d.vendor, d.reason, d.reviewer, d.decided_at[:10], d.listing[:60]]
+        for d in store.decisions.values()
+    ]
+    print_table(make_console(), f"{len(store.decisions)} decision(s) in {store.path}", columns, rows)
 
 
 def _key_of_row(file: Path, row: int, fmt: str | None, encoding: str | None, mapping: list[str]) -> tuple[str, str]:

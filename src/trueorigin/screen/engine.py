@@ -35,6 +35,7 @@ from trueorigin.screen.columns import ColumnMap, Field, detect_columns
 from trueorigin.screen.decisions import DecisionStore
 from trueorigin.screen.matcher import Matcher
 from trueorigin.screen.normalize import MAX_FIELD_CHARS, compact, mac_colon, tokens
+from trueorigin.screen.overlap import prefetch
 from trueorigin.screen.readers import BadRow, Batch, Format, TableSource, open_table
 from trueorigin.screen.verdict import RowValues, ScreenResult, Signal
 
@@ -44,8 +45,13 @@ SAMPLE_ROWS = 200
 MAX_VALUES = 1_000_000  # distinct values remembered per column before the memo is dropped
 MAX_COMBINATIONS = 1_000_000  # distinct combinations of evidence remembered
 MAX_OUI_CACHE = 500_000
-_SHIFT = 31  # combination ids and evidence ids stay below 2**31
 _FAILED = 0  # evidence id of a value that could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    indices: pa.Array  # each row's index into values
+    values: list[str]  # distinct values, trimmed and bounded
 
 
 @dataclass
@@ -98,7 +104,7 @@ class Screening:
         self._oui_cache: dict[str, str] = {}
         self._primed: set[str] = set()  # brand and description values whose words were fuzzy-matched already
         self._duck = duckdb.connect()
-        self._batches = self.source.batches()
+        self._batches = prefetch(self.source.batches())
         first = next(self._batches, None)
         self._first = first
         sample = {}
@@ -129,17 +135,20 @@ class Screening:
     def _screen(self, batch: Batch) -> ScreenedBatch:
         table = batch.table
         rows = table.num_rows
-        cells = {name: self._cells(table, name) for name in _SCREENED}
+        if len(self._verdicts.kept) > MAX_COMBINATIONS:  # bounded memory: start a new table between batches
+            self._verdicts = _VerdictTable()
+            self._combinations.clear()
+        cells: dict[Field, _Column | None] = {n: self._column(table, n) for n in _SCREENED if n != "mac"}
         self._prime_fuzzy(cells["brand"], cells["description"])
         components: list[pa.Array] = []
         for name in _SCREENED:
-            values = cells[name]
-            if name == "mac" and values is not None:
-                values = self._oui_labels(values)
-            components.append(self._evidence_column(name, values, rows, batch))
+            if name == "mac":
+                components.append(self._mac_evidence(table, rows))
+            else:
+                components.append(self._evidence_column(name, cells[name], rows, batch))
         if self.matcher.line_words:
-            components.append(self._lines_column("model lines", cells["model"], rows))
-            components.append(self._lines_column("text lines", cells["description"], rows))
+            components.append(self._per_row("model lines", cells["model"], rows, self._line_id, 0))
+            components.append(self._per_row("text lines", cells["description"], rows, self._line_id, 0))
         combination, distinct = _combine(components)
         verdict_ids = pa.array([self._decide(ids) for ids in distinct], pa.int32())
         row_verdicts = pc.take(verdict_ids, combination)
@@ -157,21 +166,30 @@ class Screening:
             out = out.append_column(f"+{name}", added.column(name))  # the writer names the output columns
         return ScreenedBatch(out, batch.row_numbers, added)
 
-    def _cells(self, table: pa.Table, name: Field) -> pa.Array | None:
+    def _column(self, table: pa.Table, name: Field) -> _Column | None:
+        """A screened column as distinct values (trimmed, bounded) and each row's index into them: the
+        per-value work below touches distinct values only."""
         column_name = self.columns.get(name)
         if column_name is None:
             return None
-        values = pc.utf8_trim_whitespace(table.column(column_name).combine_chunks())
-        values = pc.utf8_slice_codeunits(values, 0, MAX_FIELD_CHARS)
+        encoded = pc.dictionary_encode(table.column(column_name).combine_chunks())
+        values = pc.utf8_slice_codeunits(pc.utf8_trim_whitespace(encoded.dictionary), 0, MAX_FIELD_CHARS)
         if name == "fcc_id":
             values = pc.utf8_upper(values)
-        return values
+        return _Column(encoded.indices, values.to_pylist())
 
-    def _evidence_column(self, name: str, values: pa.Array | None, rows: int, batch: Batch) -> pa.Array:
+    def _mac_evidence(self, table: pa.Table, rows: int) -> pa.Array:
+        column_name = self.columns.get("mac")
+        if column_name is None:
+            return self._evidence_column("mac", None, rows, None)
+        blocks = self._oui_labels(pc.utf8_trim_whitespace(table.column(column_name).combine_chunks()))
+        encoded = pc.dictionary_encode(blocks)
+        return self._evidence_column("mac", _Column(encoded.indices, encoded.dictionary.to_pylist()), rows, None)
+
+    def _evidence_column(self, name: str, column: _Column | None, rows: int, batch: Batch | None) -> pa.Array:
         """Each row's evidence id for one column: distinct values read once (per run), then joined by index."""
-        if values is None:
+        if column is None:
             return pa.nulls(rows, pa.int32()).fill_null(self._intern(()))
-        encoded = pc.dictionary_encode(values)
         memo = self._value_ids[name]
         if len(memo) > MAX_VALUES:
             memo.clear()  # bounded memory: later values are read again (the Matcher's caches stay warm)
@@ -184,21 +202,47 @@ class Screening:
         }[name]
         ids: list[int] = []
         first_rows: dict[int, int] | None = None
-        for position, value in enumerate(encoded.dictionary.to_pylist()):
+        for position, value in enumerate(column.values):
             known = memo.get(value)
             if known is None:
                 try:
                     known = self._intern(reader(value))
                 except Exception as exc:  # one unreadable value must not stop the run: the row is reviewed
-                    if first_rows is None:
-                        first_rows = _first_rows(encoded.indices, batch.row_numbers)
-                    row = first_rows.get(position)
+                    if first_rows is None and batch is not None:
+                        first_rows = _first_rows(column.indices, batch.row_numbers)
+                    row = first_rows.get(position) if first_rows else None
                     self.source.bad_rows.add(BadRow(row, f"could not be screened: {type(exc).__name__}: {exc}"))
                     known = _FAILED
                 memo[value] = known
                 self.summary.distinct += 1
             ids.append(known)
-        return pc.take(pa.array(ids, pa.int32()), encoded.indices)
+        return pc.take(pa.array(ids, pa.int32()), column.indices)
+
+    def _per_row(
+        self, name: str, column: _Column | None, rows: int, form: Callable[[str], int], missing: int
+    ) -> pa.Array:
+        """Each row's `form` of its value, computed once per distinct value (memo `name`)."""
+        if column is None:
+            return pa.nulls(rows, pa.int32()).fill_null(missing)
+        memo = self._value_ids[name]
+        if len(memo) > MAX_VALUES:
+            memo.clear()
+        ids: list[int] = []
+        for value in column.values:
+            known = memo.get(value)
+            if known is None:
+                known = memo[value] = form(value)
+            ids.append(known)
+        return pc.take(pa.array(ids, pa.int32()), column.indices)
+
+    def _line_id(self, value: str) -> int:
+        """Id of the product-line words `value` names (see Matcher.named_lines)."""
+        words = self.matcher.named_lines(value)
+        known = self._line_ids.get(words)
+        if known is None:
+            known = self._line_ids[words] = len(self._lines)
+            self._lines.append(words)
+        return known
 
     def _intern(self, signals: tuple[Signal, ...]) -> int:
         found = self._evidence_ids.get(signals)
@@ -206,27 +250,6 @@ class Screening:
             found = self._evidence_ids[signals] = len(self._evidence)
             self._evidence.append(signals)
         return found
-
-    def _lines_column(self, name: str, values: pa.Array | None, rows: int) -> pa.Array:
-        """Each row's id of the product-line words its value names (see Matcher.named_lines)."""
-        if values is None:
-            return pa.nulls(rows, pa.int32()).fill_null(0)
-        encoded = pc.dictionary_encode(values)
-        memo = self._value_ids[name]
-        if len(memo) > MAX_VALUES:
-            memo.clear()
-        ids: list[int] = []
-        for value in encoded.dictionary.to_pylist():
-            known = memo.get(value)
-            if known is None:
-                words = self.matcher.named_lines(value)
-                known = self._line_ids.get(words)
-                if known is None:
-                    known = self._line_ids[words] = len(self._lines)
-                    self._lines.append(words)
-                memo[value] = known
-            ids.append(known)
-        return pc.take(pa.array(ids, pa.int32()), encoded.indices)
 
     def _decide(self, ids: tuple[int, ...]) -> int:
         """The verdict id of one combination of evidence ids (decided once per run)."""
@@ -247,7 +270,7 @@ class Screening:
 
     # ------------------------------------------------------------------ keys and decisions
 
-    def _keys(self, table: pa.Table, cells: dict[Field, pa.Array | None]) -> tuple[pa.Array, pa.Array | None]:
+    def _keys(self, table: pa.Table, cells: dict[Field, _Column | None]) -> tuple[pa.Array, pa.Array | None]:
         """(each row's decision key, the digests of rows that have their own key or None). The key is
         "key:<key column>" when the row has one, else "h:" + digest of its normalized brand, model and
         description (verdict.decision_key, computed column-wise)."""
@@ -275,20 +298,19 @@ class Screening:
             return hashed, None
         return pc.if_else(has_key, pc.binary_join_element_wise("key:", own, ""), hashed), hashed
 
-    def _normalized(self, name: str, values: pa.Array | None, rows: int, form: Callable[[str], str]) -> pa.Array:
-        if values is None:
-            return pa.array([""] * rows, pa.string())
-        encoded = pc.dictionary_encode(values)
+    def _normalized(self, name: str, column: _Column | None, rows: int, form: Callable[[str], str]) -> pa.Array:
+        if column is None:
+            return pa.nulls(rows, pa.string()).fill_null("")
         memo = self._normal[name]
         if len(memo) > MAX_VALUES:
             memo.clear()
         normal: list[str] = []
-        for value in encoded.dictionary.to_pylist():
+        for value in column.values:
             found = memo.get(value)
             if found is None:
                 found = memo[value] = form(value)
             normal.append(found)
-        return pc.take(pa.array(normal, pa.string()), encoded.indices)
+        return pc.take(pa.array(normal, pa.string()), column.indices)
 
     def _apply_decisions(self, row_verdicts: pa.Array, keys: pa.Array) -> pa.Array:
         """Rows whose key has a reviewer decision take the decided verdict (few rows: done per row)."""
@@ -306,29 +328,31 @@ class Screening:
             pair = (int(out[position]), key)
             if pair not in applied:
                 machine = replace(self._verdicts.kept[pair[0]], key=key)
-                applied[pair] = self._verdicts.add(self.decisions.apply(machine))
+                decided = replace(self.decisions.apply(machine), brand_from_row=machine.brand_from_row)
+                applied[pair] = self._verdicts.add(decided)
             out[position] = applied[pair]
         return pa.array(out, pa.int32())
 
-    def _row_brands(self, added: pa.Table, row_verdicts: pa.Array, brands: pa.Array | None) -> pa.Table:
+    def _row_brands(self, added: pa.Table, row_verdicts: pa.Array, brands: _Column | None) -> pa.Table:
         """The brand column of verdicts that show the row's own brand cell (unknown brands, other companies)."""
         from_row = pc.take(self._verdicts.from_row(), row_verdicts)
         if brands is None or not pc.any(from_row).as_py():
             return added
-        shown = pc.if_else(from_row, brands, pc.cast(added.column("brand"), pa.string()))
+        own = pc.take(pa.array(brands.values, pa.string()), brands.indices)
+        shown = pc.if_else(from_row, own, pc.cast(added.column("brand"), pa.string()))
         shown = pc.dictionary_encode(shown).cast(pa.dictionary(pa.int32(), pa.string()))
         return added.set_column(added.column_names.index("brand"), "brand", shown)
 
     # ------------------------------------------------------------------ fuzzy names, MAC blocks
 
-    def _prime_fuzzy(self, *columns: pa.Array | None) -> None:
+    def _prime_fuzzy(self, *columns: _Column | None) -> None:
         """Look up this batch's new words (brand and description) against all names at once with
         rapidfuzz's cdist, instead of one extractOne per word later."""
         words: set[str] = set()
         for column in columns:
             if column is None:
                 continue
-            for value in pc.unique(column).to_pylist():
+            for value in column.values:
                 if value and value not in self._primed:
                     self._primed.add(value)
                     words.update(w for w in tokens(value) if w.isalpha() and not self.matcher.names.is_name(w))
@@ -345,15 +369,15 @@ class Screening:
         smaller blocks (MA-M and MA-S are carved from the registry's own MA-L blocks), so one lookup per 24-bit
         prefix settles most rows; only prefixes without an MA-L record are looked up again with 36 bits. The
         (costly) check that a value is a MAC address runs only on rows whose prefix names a known block."""
-        head = pc.utf8_slice_codeunits(macs, 0, 14)  # "aa:bb:cc:dd:e", "aabb.ccdd.eef": 9 hex digits
-        for separator in (":", "-", ".", " "):
-            head = pc.replace_substring(head, separator, "")
-        digits = pc.utf8_upper(head)
-        encoded = pc.dictionary_encode(pc.utf8_slice_codeunits(digits, 0, 6))
+        # The first 8 characters hold the first 6 hex digits in every notation, and the second character is
+        # always the second hex digit: locally administered addresses (often random) are dropped before
+        # the distinct prefixes are looked up.
+        local = pc.is_in(pc.utf8_slice_codeunits(macs, 1, 2), value_set=_LOCAL_SECOND_DIGITS)
+        encoded = pc.dictionary_encode(pc.if_else(local, "", pc.utf8_slice_codeunits(macs, 0, 8)))
         labels: list[str] = []
         finer: list[bool] = []
-        for prefix in encoded.dictionary.to_pylist():
-            label, settled = self._oui_label(prefix, 24)
+        for head in encoded.dictionary.to_pylist():
+            label, settled = self._oui_label(_hex_digits(head)[:6], 24)
             labels.append(label)
             finer.append(not settled)
         known = pa.array([bool(label) or more for label, more in zip(labels, finer, strict=True)], pa.bool_())
@@ -369,9 +393,10 @@ class Screening:
         if not any(finer):
             return label24
         needs = pc.and_(valid, pc.take(pa.array(finer, pa.bool_()), encoded.indices))
-        long = pc.if_else(needs, pc.utf8_slice_codeunits(digits, 0, 9), "")
-        encoded = pc.dictionary_encode(long)
-        labels = [self._oui_label(prefix, 36)[0] if prefix else "" for prefix in encoded.dictionary.to_pylist()]
+        encoded = pc.dictionary_encode(pc.if_else(needs, pc.utf8_slice_codeunits(macs, 0, 14), ""))
+        labels = [
+            self._oui_label(_hex_digits(head)[:9], 36)[0] if head else "" for head in encoded.dictionary.to_pylist()
+        ]
         label36 = pc.take(pa.array(labels, pa.string()), encoded.indices)
         return pc.if_else(needs, label36, label24)
 
@@ -411,6 +436,15 @@ class Screening:
 
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+# Second hex digit of a locally administered address (bit 0x02 of the first octet set).
+_LOCAL_SECOND_DIGITS = pa.array(list("2367abefABEF"), pa.string())
+
+
+def _hex_digits(text: str) -> str:
+    """The text without MAC separators, upper case (other characters stay, and fail the hex checks)."""
+    return text.replace(":", "").replace("-", "").replace(".", "").replace(" ", "").upper()
+
+
 # A MAC address in a common notation (normalize.mac_hex without back-references, which RE2 lacks):
 # aa:bb:cc:dd:ee:ff, aa-bb-..., "aa bb ...", aabbccddeeff, aabb.ccdd.eeff.
 _HEX2 = "[0-9A-Fa-f]{2}"
@@ -428,18 +462,42 @@ _MAC_SHAPE = (
 
 
 def _combine(components: list[pa.Array]) -> tuple[pa.Array, list[tuple[int, ...]]]:
-    """(each row's combination index, the distinct combinations of component ids), by dictionary-encoding
-    (previous combination index << 31 | next component) one component at a time: C++ work per row, Python
-    work per distinct combination only."""
-    encoded = pc.dictionary_encode(components[0])
-    combinations: list[tuple[int, ...]] = [(int(v),) for v in encoded.dictionary.to_pylist()]
-    index = encoded.indices.cast(pa.int64())
-    for component in components[1:]:
-        packed = pc.add(pc.shift_left(index, _SHIFT), component.cast(pa.int64()))
+    """(each row's combination index, the distinct combinations of component ids): C++ work per row, Python
+    work per distinct combination only. Each component is dictionary-encoded (its distinct ids are few), the
+    rows' positions are packed as digits of one int64 in mixed radix while it fits, and the packed values are
+    dictionary-encoded once; components beyond 63 bits are folded in by a further round."""
+    columns = [pc.dictionary_encode(component) for component in components]
+    values = [column.dictionary.to_pylist() for column in columns]
+    index: pa.Array | None = None
+    combinations: list[tuple[int, ...]] = [()]
+    position = 0
+    while position < len(columns):
+        radices: list[int] = [len(combinations)] if index is not None else []
+        parts: list[pa.Array] = [index.cast(pa.int64())] if index is not None else []
+        width = radices[0] if radices else 1
+        start = position
+        while position < len(columns) and (width * max(len(values[position]), 1) < 1 << 62 or not parts):
+            radices.append(max(len(values[position]), 1))
+            parts.append(columns[position].indices.cast(pa.int64()))
+            width *= radices[-1]
+            position += 1
+        packed = parts[0]
+        for part, radix in zip(parts[1:], radices[1:], strict=True):
+            packed = pc.add(pc.multiply(packed, radix), part)
         encoded = pc.dictionary_encode(packed)
-        mask = (1 << _SHIFT) - 1
-        combinations = [(*combinations[v >> _SHIFT], v & mask) for v in encoded.dictionary.to_pylist()]
-        index = encoded.indices.cast(pa.int64())
+        folded: list[tuple[int, ...]] = []
+        for value in encoded.dictionary.to_pylist():
+            digits: list[int] = []
+            for radix in reversed(radices):
+                value, digit = divmod(value, radix)
+                digits.append(digit)
+            digits.reverse()
+            prefix = combinations[digits[0]] if index is not None else ()
+            own = digits[1:] if index is not None else digits
+            folded.append((*prefix, *(values[start + i][d] for i, d in enumerate(own))))
+        combinations = folded
+        index = encoded.indices
+    assert index is not None
     return index, combinations
 
 

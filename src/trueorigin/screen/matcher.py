@@ -11,6 +11,7 @@ distinct combination of evidence (engine.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
@@ -69,6 +70,7 @@ class Matcher:
         self.oui_signals: Callable[[str], tuple[Signal, ...]] = lru_cache(maxsize=cache_size)(self._oui_signals)
         self.fcc_signals: Callable[[str], tuple[Signal, ...]] = lru_cache(maxsize=cache_size)(self._fcc_signals)
         self.line_words = frozenset(self._all_line_words())
+        self._any_model = _any_model(self.kb)
 
     # ------------------------------------------------------------------ knowledge helpers
 
@@ -250,7 +252,7 @@ class Matcher:
             return ()
         if self.names.is_distinct(cell):
             why = "the brand is a different company from any screened one"
-            return (Signal("brand", None, 0.0, "", why, brand=cell.strip(), row_brand=True),)
+            return (Signal("brand", None, 0.0, "", why, row_brand=True),)
         targets = self.names.exact(cell)
         how = "exact"
         base = BRAND_EXACT
@@ -263,7 +265,7 @@ class Matcher:
                 base = BRAND_CONTAINS if best.how == "exact" else BRAND_EXACT * best.fuzzy_ratio
         if not targets:
             why = "the brand is not in the knowledge base"
-            return (Signal("brand", None, 0.0, "", why, brand=cell.strip(), unknown_brand=True, row_brand=True),)
+            return (Signal("brand", None, 0.0, "", why, unknown_brand=True, row_brand=True),)
         out: list[Signal] = []
         for target in targets:
             out.extend(self._target_signals(target, base, "brand", how))
@@ -273,10 +275,16 @@ class Matcher:
         if not cell.strip():
             return ()
         for variant in model_variants(cell):
-            hit = self.kb.model(variant)
+            hit = self._model(variant)
             if hit is not None:
                 return (self._model_signal(hit, "model"),)
         return ()
+
+    def _model(self, text: str) -> Any:
+        """kb.model(text), skipped when no pattern at all can match (one combined regex instead of each)."""
+        if self._any_model is not None and not self._any_model.fullmatch(text.strip()):
+            return None
+        return self.kb.model(text)
 
     def _model_signal(self, hit: Any, feature: str) -> Signal:
         pattern = hit.pattern
@@ -324,7 +332,7 @@ class Matcher:
         words = tokens(cell)
         for word in model_candidates(cell):
             for variant in model_variants(word):
-                hit = self.kb.model(variant)
+                hit = self._model(variant)
                 if hit is None:
                     continue
                 first = tokens(word)[:1]
@@ -413,6 +421,18 @@ class Matcher:
                 sources=tuple(grantee.sources),
             ),
         )
+
+
+def _any_model(kb: Any) -> re.Pattern[str] | None:
+    """One regex matching whatever any of the knowledge base's model patterns matches (they are tried
+    case-insensitively, whole text), or None when the patterns cannot be combined."""
+    patterns = [getattr(m, "pattern", None) for m in records(kb, "models", "patterns")]
+    if not patterns or not all(isinstance(p, str) and p for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    except re.error:
+        return None
 
 
 def _period(link: Any) -> str:

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import re
 
+from trueorigin.model import normalize_mac
 from trueorigin.names.text import MAX_FIELD_CHARS, clip, fold, is_cjk, name_key, tokens
 
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
-_HEX = re.compile(r"[^0-9A-Fa-f]")
-_MAC_SHAPE = re.compile(
-    r"^\s*(?:[0-9A-Fa-f]{2}([-:.\s]?)(?:[0-9A-Fa-f]{2}\1){4}[0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})\s*$"
-)
 # FCC IDs: a grantee code (3 characters for codes issued before 1 May 2013, 5 characters starting with "2"
 # after that) followed by the product code. 47 CFR 2.926; https://www.fcc.gov/oet/ea/fccid
 _FCC_ID = re.compile(r"^\s*(2[A-Z0-9]{4}|[A-Z0-9]{3})[-\s]?([A-Z0-9][A-Z0-9\-_. ]{0,30})\s*$")
@@ -94,18 +91,18 @@ def model_candidates(text: str, limit: int = 8) -> list[str]:
 
 
 def mac_hex(text: str | None) -> str | None:
-    """The 12 hex digits of a MAC address written in any common notation, upper case; None if it is not one."""
-    value = clip(text)
-    if not value or not _MAC_SHAPE.match(value):
-        return None
-    digits = _HEX.sub("", value).upper()
-    return digits if len(digits) == 12 else None
+    """The 12 hex digits of a MAC address written in any common notation (`trueorigin.model.normalize_mac`),
+    upper case; None if it is not one."""
+    mac = normalize_mac(clip(text))
+    return mac.replace(":", "").upper() if mac else None
 
 
 def mac_colon(hex12: str) -> str:
     """aa:bb:cc:dd:ee:ff (the field vocabulary's MAC spelling) from 12 hex digits."""
-    lower = hex12.lower()
-    return ":".join(lower[i : i + 2] for i in range(0, 12, 2))
+    mac = normalize_mac(hex12)
+    if mac is None:
+        raise ValueError(f"not 12 hex digits: {hex12!r}")
+    return mac
 
 
 def fcc_grantee_code(text: str | None) -> str | None:

@@ -88,7 +88,7 @@ def combine(makers: Coverage, signals: Sequence[Signal], named_lines: frozenset[
     evidence = [s for s in signals if not s.compat and s.entity is not None and s.score > 0]
     compat = [s for s in signals if s.compat]
     unknown_brand = any(s.unknown_brand for s in signals)
-    brand_signal = next((s for s in signals if s.feature == "brand" and s.brand), None)
+    brand_signal = next((s for s in signals if s.feature == "brand" and (s.brand or s.row_brand)), None)
     brand_from_row = brand_signal is not None and brand_signal.row_brand
     brand_shown = (
         (brand_signal.brand if brand_signal is not None and not brand_from_row else None)

@@ -43,6 +43,7 @@ class Signal:
     compat: bool = False  # a compatibility mention: reported, never evidence of origin
     unknown_brand: bool = False  # the brand column named a brand the knowledge base does not know
     row_brand: bool = False  # the brand shown is the row's own brand cell (unknown or other company)
+    # (such a signal carries no brand text: all unknown brands share one piece of evidence)
     sources: tuple[Source, ...] = ()
     # OEM links limited to named product lines: "specific" (only some lines) or "partial" (and the brand's
     # other products are a non-covered maker's own); line_words are words that name those lines in a row.

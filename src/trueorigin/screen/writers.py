@@ -7,16 +7,16 @@ collides with an added one is kept under "<name> (input)".
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from trueorigin.errors import InputError
+from trueorigin.safetext import json_text
+from trueorigin.spreadsheet import CsvWriter, XlsxWriter
 
 CONTRACT_COLUMNS = ("covered", "vendor", "brand", "matched", "confidence", "sources")
 ADDED_COLUMNS = (*CONTRACT_COLUMNS, "explanation", "screen_key")
@@ -75,25 +75,17 @@ def _renamed(table: pa.Table, names: list[str]) -> pa.Table:
 
 
 class _CsvWriter:
+    """CSV/TSV through the one spreadsheet writer (formula and control characters neutralised, header too)."""
+
     def __init__(self, path: Path, names: list[str], delimiter: str) -> None:
-        self.names = names
-        self.path = path
-        self.delimiter = delimiter
-        self.writer: pa_csv.CSVWriter | None = None
+        self.writer = CsvWriter(path, names, delimiter)
 
     def write(self, table: pa.Table, row_numbers: list[int]) -> None:
-        table = _renamed(table, self.names)
-        if self.writer is None:
-            options = pa_csv.WriteOptions(include_header=True, delimiter=self.delimiter)
-            self.writer = pa_csv.CSVWriter(str(self.path), table.schema, write_options=options)
         # In slices: the writer decodes dictionary columns (long shared texts) row by row while it writes.
         for piece in table.to_batches(max_chunksize=WRITE_SLICE_ROWS):
-            self.writer.write_batch(piece)
+            self.writer.write_arrow(pa.Table.from_batches([piece]))
 
     def close(self) -> None:
-        if self.writer is None:  # no rows: still write the header
-            schema = pa.schema([(n, pa.string()) for n in self.names])
-            self.writer = pa_csv.CSVWriter(str(self.path), schema)
         self.writer.close()
 
 
@@ -128,7 +120,7 @@ class _JsonlWriter:
             record: dict[str, Any] = {"row": number}
             for name, values in zip(self.names, columns, strict=True):
                 record[name] = values[index]
-            lines.append(json.dumps(record, ensure_ascii=False))
+            lines.append(json_text(record))
         if lines:
             self.handle.write("\n".join(lines) + "\n")
 
@@ -137,36 +129,16 @@ class _JsonlWriter:
 
 
 class _XlsxWriter:
-    def __init__(self, path: Path, names: list[str]) -> None:
-        from openpyxl import Workbook
+    """XLSX through the one spreadsheet writer: every text cell a string cell (never a formula or link)."""
 
+    def __init__(self, path: Path, names: list[str]) -> None:
         self.path = path
-        self.workbook = Workbook(write_only=True)
-        self.sheet = self.workbook.create_sheet("screened")
-        self.sheet.append([self._cell(name) for name in names])  # headers are input text too
-        self.rows = 0
+        self.writer = XlsxWriter(path, names, sheet="screened")
 
     def write(self, table: pa.Table, row_numbers: list[int]) -> None:
-        if self.rows + table.num_rows > XLSX_MAX_ROWS:
+        if self.writer.rows + table.num_rows > XLSX_MAX_ROWS + 1:
             raise InputError(f"--out {self.path}: more than {XLSX_MAX_ROWS} rows do not fit in XLSX; use .csv")
-        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-        for index in range(table.num_rows):
-            self.sheet.append([self._cell(col[index]) for col in columns])
-        self.rows += table.num_rows
-
-    def _cell(self, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        from openpyxl.cell import WriteOnlyCell
-
-        # Control characters are illegal in XLSX; and openpyxl would store "=..." as a formula, which an
-        # untrusted listing must never become (formula injection), so such text is forced to a string cell.
-        text = "".join(ch for ch in value if ch in "\t\n\r" or ord(ch) >= 32)
-        if not text.startswith("="):
-            return text
-        cell = WriteOnlyCell(self.sheet, value=text)
-        cell.data_type = "s"
-        return cell
+        self.writer.write_arrow(table)
 
     def close(self) -> None:
-        self.workbook.save(self.path)
+        self.writer.close()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import json
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from trueorigin.errors import InputError
+from trueorigin.safetext import json_text
 from trueorigin.store.api import (
     REMEDIATION_STATUSES,
     FindingFilter,
@@ -22,15 +21,13 @@ from trueorigin.store.api import (
     open_store,
 )
 from trueorigin.store.diff import ScanDiff, diff_scans
+from trueorigin.terminal import Styled, line, print_table
+from trueorigin.terminal import console as make_console
 
 
 def _out() -> Console:
     # Made per command so the terminal width (COLUMNS) is read when the command runs.
-    return Console()
-
-
-def _err() -> Console:
-    return Console(stderr=True)
+    return make_console()
 
 
 DB_HELP = "Store URL: sqlite:///path.db (default sqlite:///trueorigin.db), a file path, or postgresql://..."
@@ -60,13 +57,11 @@ def scans_command(db: str | None = DbOption, as_json: bool = JsonOption) -> None
     with open_store(db) as store:
         records = store.scans()
         if as_json:
-            typer.echo(json.dumps([as_mapping(r) for r in records], indent=2))
+            typer.echo(json_text([as_mapping(r) for r in records], indent=2))
             return
-        table = Table(title="Scans")
-        for column in ("id", "kind", "site", "status", "started", "finished", "hosts done", "identified"):
-            table.add_column(column)
-        for r in records:
-            table.add_row(
+        columns = ("id", "kind", "site", "status", "started", "finished", "hosts done", "identified")
+        rows = [
+            [
                 r.id,
                 r.kind,
                 r.site or "",
@@ -75,8 +70,10 @@ def scans_command(db: str | None = DbOption, as_json: bool = JsonOption) -> None
                 iso_time(r.finished_at) or "",
                 str(r.hosts_done),
                 str(r.identifications),
-            )
-        _out().print(table)
+            ]
+            for r in records
+        ]
+        print_table(_out(), "Scans", columns, rows)
 
 
 def diff_command(
@@ -95,27 +92,27 @@ def diff_command(
 def print_diff(result: ScanDiff, as_json: bool = False) -> None:
     """A scan diff as JSON or as a table (shared by `diff` and `reidentify`)."""
     if as_json:
-        typer.echo(json.dumps(result.to_json(), indent=2))
+        typer.echo(json_text(result.to_json(), indent=2))
         return
-    _out().print(f"[bold]diff[/bold] {result.scan_a} -> {result.scan_b}")
-    table = Table()
-    for column in ("change", "host", "vendor", "brand", "from", "to"):
-        table.add_column(column)
+    _out().print(line(Styled("diff", "bold"), f" {result.scan_a} -> {result.scan_b}"))
+    rows: list[list[object]] = []
     for ident in result.appeared:
-        table.add_row("appeared", ident.host, ident.vendor or "?", ident.brand or "", "", ident.covered)
+        rows.append(["appeared", ident.host, ident.vendor or "?", ident.brand or "", "", ident.covered])
     for ident in result.disappeared:
-        table.add_row("disappeared", ident.host, ident.vendor or "?", ident.brand or "", ident.covered, "")
+        rows.append(["disappeared", ident.host, ident.vendor or "?", ident.brand or "", ident.covered, ""])
     for change in [*result.firmware_changed, *result.status_changed]:
-        table.add_row(
-            f"{change.attribute} changed",
-            change.device_after.host,
-            change.device_after.vendor or "?",
-            change.device_after.brand or "",
-            change.before or "",
-            change.after or "",
+        rows.append(
+            [
+                f"{change.attribute} changed",
+                change.device_after.host,
+                change.device_after.vendor or "?",
+                change.device_after.brand or "",
+                change.before or "",
+                change.after or "",
+            ]
         )
-    _out().print(table)
-    _out().print(f"{result.unchanged} device(s) unchanged")
+    print_table(_out(), None, ("change", "host", "vendor", "brand", "from", "to"), rows)
+    _out().print(line(f"{result.unchanged} device(s) unchanged"))
 
 
 def _filter(
@@ -191,14 +188,10 @@ def findings_list(
         scan_id = resolve_scan_ref(store, scan) if scan else None
         records = store.findings(_filter(site, vendor, brand, subnet, covered, status, scan_id, None, tag), today)
         if as_json:
-            typer.echo(json.dumps([r.to_json(today) for r in records], indent=2))
+            typer.echo(json_text([r.to_json(today) for r in records], indent=2))
             return
-        table = Table(title=f"Findings ({len(records)})")
-        for column in ("id", "host", "site", "vendor", "brand shown", "model", "covered", "status"):
-            table.add_column(column)
-        for record in records:
-            table.add_row(*_finding_row(record, today))
-        _out().print(table)
+        columns = ("id", "host", "site", "vendor", "brand shown", "model", "covered", "status")
+        print_table(_out(), f"Findings ({len(records)})", columns, [_finding_row(r, today) for r in records])
 
 
 def findings_set(
@@ -232,9 +225,10 @@ def findings_set(
         who = actor or _login_name()
         changed = store.set_status([r.id for r in selected], status, who, reason, approver, expires)
         if as_json:
-            typer.echo(json.dumps({"selected": [r.id for r in selected], "changed": changed, "status": status}))
+            typer.echo(json_text({"selected": [r.id for r in selected], "changed": changed, "status": status}))
             return
-        _out().print(f"{len(changed)} of {len(selected)} selected finding(s) set to [bold]{status}[/bold] by {who}")
+        counts = f"{len(changed)} of {len(selected)} selected finding(s) set to "
+        _out().print(line(counts, Styled(status, "bold"), " by ", who))
 
 
 def findings_history(
@@ -246,24 +240,24 @@ def findings_history(
     with open_store(db) as store:
         entries = store.history(ids or None)
         if as_json:
-            typer.echo(json.dumps([e.to_json() for e in entries], indent=2))
+            typer.echo(json_text([e.to_json() for e in entries], indent=2))
             return
-        table = Table(title="Status history")
-        for column in ("finding", "when", "who", "from", "to", "why", "approver", "expires"):
-            table.add_column(column)
+        rows: list[list[Any]] = []
         for e in entries:
-            row: list[Any] = [
-                str(e.finding_id),
-                iso_time(e.changed_at),
-                e.actor,
-                e.from_status or "",
-                e.to_status,
-                e.reason or "",
-                e.approver or "",
-                e.expires.isoformat() if e.expires else "",
-            ]
-            table.add_row(*row)
-        _out().print(table)
+            rows.append(
+                [
+                    str(e.finding_id),
+                    iso_time(e.changed_at),
+                    e.actor,
+                    e.from_status or "",
+                    e.to_status,
+                    e.reason or "",
+                    e.approver or "",
+                    e.expires.isoformat() if e.expires else "",
+                ]
+            )
+        columns = ("finding", "when", "who", "from", "to", "why", "approver", "expires")
+        print_table(_out(), "Status history", columns, rows)
 
 
 def findings_tag(
@@ -281,7 +275,7 @@ def findings_tag(
             raise InputError(f"no finding with id {', '.join(map(str, missing))}")
         for record in selected:
             store.tag_device(record.device_id, tag.strip())
-        _out().print(f"tagged {len(selected)} device(s) {tag.strip()!r}")
+        _out().print(line(f"tagged {len(selected)} device(s) {tag.strip()!r}"))
 
 
 def findings_expire(db: str | None = DbOption) -> None:

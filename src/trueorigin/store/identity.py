@@ -10,18 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from trueorigin.model import normalize_mac
 
-def normalize_mac(mac: str | None) -> str | None:
-    """aa:bb:cc:dd:ee:ff in lower case, or None for anything that is not a 48-bit MAC."""
-    if not mac:
-        return None
-    text = mac.strip().lower()
-    if any(ch not in "0123456789abcdef:-." for ch in text):  # not a MAC written any usual way
-        return None
-    hexdigits = "".join(ch for ch in text if ch in "0123456789abcdef")
-    if len(hexdigits) != 12:
-        return None
-    return ":".join(hexdigits[i : i + 2] for i in range(0, 12, 2))
+__all__ = ["IdentityKey", "find_same_device", "normalize_mac", "normalize_serial"]
 
 
 def normalize_serial(serial: str | None) -> str | None:

@@ -98,7 +98,7 @@ class DeviceRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mac: Mapped[str | None] = mapped_column(String(17), nullable=True, index=True)
     serial: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
-    address: Mapped[str] = mapped_column(String(255), index=True)  # matched per host: see migration 0013
+    address: Mapped[str] = mapped_column(String(255), index=True)  # matched per host: see migration 0002
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), nullable=True)
     first_seen: Mapped[float] = mapped_column(Float)
     last_seen: Mapped[float] = mapped_column(Float)

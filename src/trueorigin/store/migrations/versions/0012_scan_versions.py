@@ -2,7 +2,7 @@
 version, and the scan a re-identification was made from.
 
 Revision ID: 0012_scan_versions
-Revises: 0001_initial
+Revises: 0002_devices_address_index
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_scan_versions"
-down_revision = "0001_initial"
+down_revision = "0002_devices_address_index"
 branch_labels = None
 depends_on = None
 

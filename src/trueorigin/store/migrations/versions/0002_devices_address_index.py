@@ -1,16 +1,16 @@
 """Index devices.address: matching a host to its device looked up the address by a full table scan, which made
 every import and passive audit quadratic in the number of hosts (bench/import_scaling.py).
 
-Revision ID: 0013_devices_address_index
-Revises: 0012_scan_versions
+Revision ID: 0002_devices_address_index
+Revises: 0001_initial
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0013_devices_address_index"
-down_revision = "0012_scan_versions"
+revision = "0002_devices_address_index"
+down_revision = "0001_initial"
 branch_labels = None
 depends_on = None
 
