@@ -174,13 +174,29 @@ def test_ingest_is_idempotent_and_identifies_centrally(store: Store) -> None:
     assert again["added"] == 0 and again["duplicates"] == 2 and again["hosts_done"] == 2
     rerun = central.ingest_batch({**payload, "sensor": "s2/run2"}, "ingest.campus")  # a whole job redone
     assert rerun["added"] == 0 and rerun["duplicates"] == 2
-    final = central.ingest_batch(batch(job_id, "campus", 1, [], final=True, status="complete"), "ingest.campus")
+    final = central.ingest_batch(
+        batch(job_id, "campus", 1, [], final=True, status="complete", hosts_total=2), "ingest.campus"
+    )
     assert final["hosts_done"] == 2
     sites = Sites(store)
     record = sites.require_job(job_id)
     assert record.status == "complete" and record.hosts_done == 2 and record.observations == 2
     findings = store.findings(FindingFilter(site="campus"))
     assert [(f.identification.host, f.identification.vendor) for f in findings] == [("198.18.0.1", "Hikvision")]
+
+
+def test_a_final_batch_ingested_first_does_not_close_the_job_early(store: Store) -> None:
+    """With several ingest workers the last batch can be stored before an earlier one."""
+    central = Central(None)
+    central._store, central._pid = store, __import__("os").getpid()
+    job_id = new_job(store, "campus", ["198.18.0.1", "198.18.0.2"])
+    last = batch(job_id, "campus", 1, [obs("198.18.0.2", AXIS_HTTP)], final=True, status="complete", hosts_total=2)
+    central.ingest_batch(last, "ingest.campus")
+    assert Sites(store).require_job(job_id).status == "running"
+    central.ingest_batch(batch(job_id, "campus", 0, [obs("198.18.0.1", HIKVISION_HTTP)]), "ingest.campus")
+    record = Sites(store).require_job(job_id)
+    assert record.status == "complete" and record.hosts_done == 2
+    assert store.require_scan(record.scan_id).status == "complete"
 
 
 @pytest.mark.parametrize(

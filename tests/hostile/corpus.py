@@ -309,6 +309,12 @@ CASES: list[Case] = [
         stderr_has=("unknown encoding",),
     ),
     Case(
+        "import-xml-multibyte-encoding",  # found by the atheris campaign: was an internal error
+        ["import", "{scan}", "--no-store"],
+        {"scan.xml": text('<?xml version="1.0" encoding="cp932"?><nmaprun></nmaprun>')},
+        (EXIT_USAGE,),
+    ),
+    Case(
         "import-csv-field-over-64kib",
         ["import", "{assets}", "--format", "csv", "--no-store"],
         {"assets.csv": csv_with_big_field},

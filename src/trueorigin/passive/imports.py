@@ -103,7 +103,7 @@ def read_nmap_xml(path: Path, stats: ImportStats | None = None) -> Iterator[Obse
         raise InputError(f"no such file: {path}") from exc
     except SafeET.ParseError as exc:
         raise InputError(f"{path} is not well-formed nmap XML: {exc}") from exc
-    except LookupError as exc:  # <?xml ... encoding="UTF-6"?>: found by scripts/fuzz_campaign.py
+    except (LookupError, ValueError) as exc:  # encoding="UTF-6" / a multi-byte one: found by scripts/fuzz_campaign.py
         raise InputError(f"{path} is not readable nmap XML: {exc}") from exc
     except Exception as exc:  # defusedxml's refusals (DTDs, entities) are not ParseErrors
         if not isinstance(exc, TrueOriginError) and type(exc).__module__.startswith("defusedxml"):

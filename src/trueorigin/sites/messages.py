@@ -124,6 +124,7 @@ class ObservationBatch(_Strict):
     observations: Annotated[list[ObservationIn], Field(max_length=MAX_BATCH_OBSERVATIONS)] = []
     finished_hosts: Annotated[list[Annotated[str, Field(max_length=255)]], Field(max_length=65_536)] = []
     final: bool = False
+    hosts_total: Annotated[int, Field(ge=0, le=2**32)] | None = None  # on the final batch: hosts this run finished
     status: Annotated[str, Field(pattern=r"^(running|complete|cancelled|failed)$")] = "running"
     error: Annotated[str, Field(max_length=500)] | None = None
 

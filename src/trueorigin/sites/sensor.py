@@ -191,6 +191,7 @@ class Sensor:
             batch = ObservationBatch(
                 job_id=job.job_id, site=job.site, sensor=run, sequence=sequence, observations=pending,
                 finished_hosts=finished, final=final, status=status, error=error,
+                hosts_total=self.progress.done if final else None,
             )  # fmt: skip
             self._publish(INGEST_TASK, batch.model_dump(mode="json"))
             sent_observations += len(pending)

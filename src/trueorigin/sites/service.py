@@ -201,10 +201,20 @@ class Sites:
             return _job(row)
 
     def job_progress(
-        self, job_id: str, sensor: str, *, hosts_done: int, observations: int, status: str | None, error: str | None
+        self,
+        job_id: str,
+        sensor: str,
+        *,
+        hosts_done: int,
+        observations: int,
+        status: str | None,
+        error: str | None,
+        hosts_expected: int | None = None,
     ) -> JobRecord:
         """Record a batch: `hosts_done` is the scan's count of finished hosts (set, not added: a batch
-        processed twice changes nothing), `observations` the ones this batch newly stored."""
+        processed twice changes nothing), `observations` the ones this batch newly stored. A final
+        "complete" batch brings `hosts_expected`: the job completes once that many hosts are finished,
+        whichever batch is ingested last; "failed" and "cancelled" take effect at once."""
         with session_of(self.store) as session:
             row = session.get(AuditJobRow, job_id, with_for_update=True)
             if row is None:
@@ -214,8 +224,12 @@ class Sites:
             row.observations += observations
             if row.status == "queued":
                 row.status = "running"
-            if status in ("complete", "failed", "cancelled") and row.status in JOB_OPEN:
+            if hosts_expected is not None:
+                row.hosts_expected = hosts_expected
+            if status in ("failed", "cancelled") and row.status in JOB_OPEN:
                 row.status = status
+            if row.status == "running" and row.hosts_expected is not None and row.hosts_done >= row.hosts_expected:
+                row.status = "complete"
             if error:
                 row.error = error[:500]
             row.updated_at = time.time()

@@ -82,12 +82,13 @@ class Central:
             with AuditSession.attach(self.store, job.scan_id) as session:
                 session.finish_hosts(sorted(set(batch.finished_hosts)))
         done = len(self.store.done_hosts(job.scan_id))
-        sites.job_progress(
+        record = sites.job_progress(
             job.id, batch.sensor, hosts_done=done, observations=result.added,
             status=batch.status if batch.final else None, error=batch.error,
+            hosts_expected=batch.hosts_total if batch.final else None,
         )  # fmt: skip
-        if batch.final:
-            self.store.finish_scan(job.scan_id, "complete" if batch.status == "complete" else batch.status)
+        if record.status in ("complete", "failed", "cancelled"):
+            self.store.finish_scan(job.scan_id, record.status)
         if result.identifications:
             self.raise_alerts()
         return {"job": job.id, "added": result.added, "duplicates": result.duplicates, "hosts_done": done}

@@ -118,7 +118,7 @@ class DeviceRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mac: Mapped[str | None] = mapped_column(String(17), nullable=True, index=True)
     serial: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
-    # Matched per host: indexed by migration 0013_devices_address_index.
+    # Matched per host: indexed by migration 0002_devices_address_index.
     address: Mapped[str] = mapped_column(String(255), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), nullable=True)
     first_seen: Mapped[float] = mapped_column(Float)

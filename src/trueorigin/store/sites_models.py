@@ -40,6 +40,9 @@ class AuditJobRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)  # queued running complete cancelled failed
     sensor: Mapped[str | None] = mapped_column(String(200), nullable=True)
     hosts_done: Mapped[int] = mapped_column(Integer, default=0)
+    # set by the sensor's last batch: the job completes when that many hosts are finished in the store, so a
+    # final batch ingested before earlier ones (several workers) does not close the job early
+    hosts_expected: Mapped[int | None] = mapped_column(Integer, nullable=True)
     observations: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(500), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)

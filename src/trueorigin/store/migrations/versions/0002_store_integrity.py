@@ -8,7 +8,7 @@ status wins; the others' history moves to it, with a history entry saying so).
 
 Then: unique indexes on (site, address) for devices without MAC or serial, the identity that nothing else
 distinguishes. Findings were already unique per device. (The index on devices.address that device matching
-needs is revision 0013_devices_address_index.)
+needs is revision 0002_devices_address_index.)
 
 Revision ID: 0002_store_integrity
 Revises: 0012_scan_versions (written against 0001_initial; re-chained after main gained 0012)
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_store_integrity"
-down_revision = "0013_devices_address_index"
+down_revision = "0002_devices_address_index"
 branch_labels = None
 depends_on = None
 

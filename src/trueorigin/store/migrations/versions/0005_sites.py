@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("sensor", sa.String(200), nullable=True),
         sa.Column("hosts_done", sa.Integer(), nullable=False),
+        sa.Column("hosts_expected", sa.Integer(), nullable=True),
         sa.Column("observations", sa.Integer(), nullable=False),
         sa.Column("error", sa.String(500), nullable=True),
         sa.Column("created_at", sa.Float(), nullable=False),
