@@ -5,6 +5,7 @@ which no message may show."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Callable
@@ -183,12 +184,16 @@ def test_page_corruption_is_found_by_the_integrity_check(tmp_path: Path) -> None
         pytest.param(["findings", "history"], id="findings-history"),
         pytest.param(["findings", "set", "removed", "1"], id="findings-set"),
         pytest.param(["diff", "previous", "latest"], id="diff"),
-        pytest.param(["report", "verify", "{tmp}/none.json"], id="report-verify"),
+        pytest.param(["report", "verify", "{tmp}/report.json"], id="report-verify"),
         pytest.param(["reidentify", "latest"], id="reidentify"),
     ],
 )
 def test_read_commands_refuse_a_store_that_does_not_exist(tmp_path: Path, command: list[str]) -> None:
     missing = tmp_path / "tpyo.db"
+    manifest = {"format": "trueorigin-evidence-manifest/1", "scan_id": "x", "findings": []}
+    (tmp_path / "report.json").write_text(
+        json.dumps({"evidence_manifest": manifest, "evidence_manifest_sha256": "0" * 64})
+    )  # a readable report: the store is what is missing
     code, output = _invoke([*command, "--db", str(missing)], tmp_path)
     assert code == 2, output
     assert "no trueorigin store" in output

@@ -12,7 +12,7 @@ from trueorigin.errors import EXIT_CHECK_FAILED, InputError
 from trueorigin.report.data import build_report
 from trueorigin.report.far import far_status
 from trueorigin.report.render import RENDERERS, Detail, RenderOptions, renderer_for, write_report
-from trueorigin.report.verify import verify_report
+from trueorigin.report.verify import load_manifest, verify_report
 from trueorigin.safetext import json_text
 from trueorigin.store.api import VERIFY_ON_READ, open_store
 from trueorigin.store.cli import DB_HELP, resolve_scan_ref
@@ -84,6 +84,7 @@ def verify_command(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Check that the report's evidence manifest is intact and every raw answer it lists is unaltered."""
+    load_manifest(report)  # the report is checked first: a bad report is the error, whatever the store
     with open_store(db, create=False, verify=VERIFY_ON_READ) as store:
         result = verify_report(report, store)
     if as_json:
