@@ -211,8 +211,10 @@ def create_app(store: Store | str | None = None, settings: ServerSettings | None
 
     from trueorigin.server.api import router as api_router
     from trueorigin.server.pages import router as pages_router
+    from trueorigin.server.sites_api import router as sites_router
 
     app.include_router(api_router)
+    app.include_router(sites_router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
