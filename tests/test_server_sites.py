@@ -59,3 +59,18 @@ def test_schedules_are_an_admins_and_audited(site: Site) -> None:
     log = c.get("/api/v1/audit", headers=admin).json()["items"]
     actions = [entry["action"] for entry in log]
     assert "schedule.add" in actions and "schedule.change" in actions
+
+
+def test_sites_page_shows_sensors_jobs_and_schedules_as_text(site: Site) -> None:
+    sites = Sites(site.store)
+    hostile = "<script>alert(1)</script>"
+    sites.heartbeat(Heartbeat(site="north", sensor=hostile, version="0.1.0", state="idle", time=time.time()))
+    sites.add_schedule("north", "0 2 * * 1", audit_request("north", ["198.18.0.0/28"], ports=[80]))
+    c = client(site)
+    from server_fixtures import login
+
+    login(c, "vic")
+    page = c.get("/sites")
+    assert page.status_code == 200
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and hostile not in page.text
+    assert "0 2 * * 1" in page.text and "198.18.0.0/28" in page.text

@@ -371,6 +371,26 @@ def reports_page(request: Request, principal: Principal = Depends(require_read))
     return render(request, "reports.html.j2", principal, formats=actions.report_formats(), scans=page.items)
 
 
+# ---------------------------------------------------------------------------------------------- sites
+@router.get("/sites")
+def sites_page(request: Request, principal: Principal = Depends(require_read)) -> Response:
+    """Sensor health, audit jobs with progress, and schedules (changed through the API or the CLI)."""
+    import time
+
+    from trueorigin.sites.service import Sites
+
+    sites = Sites(context(request).store)
+
+    def when(epoch: float | None) -> str:
+        return "" if epoch is None else time.strftime("%Y-%m-%d %H:%M", time.gmtime(epoch))
+
+    return render(
+        request, "sites.html.j2", principal, when=when,
+        sensors=[s.to_json() for s in sites.sensors()], jobs=[j.to_json() for j in sites.jobs(limit=100)],
+        schedules=[s.to_json() for s in sites.schedules()],
+    )  # fmt: skip
+
+
 # ---------------------------------------------------------------------------------------------- audit, account
 @router.get("/audit")
 def audit_page(
