@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from trueorigin.errors import InputError, SafetyError
+from trueorigin.limits import read_bounded
 from trueorigin.probes.base import Credential
 from trueorigin.scan.targets import TargetSet, parse_targets
 
@@ -150,12 +151,9 @@ def parse_credentials(text: str, fmt: str) -> CredentialBook:
 def _read(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
-            data = handle.read(MAX_CREDENTIAL_FILE_BYTES + 1)
+            return read_bounded(handle, MAX_CREDENTIAL_FILE_BYTES, f"credentials file {path}")
     except OSError as exc:
         raise InputError(f"cannot read credentials file {path}: {exc.strerror}") from exc
-    if len(data) > MAX_CREDENTIAL_FILE_BYTES:
-        raise InputError(f"credentials file {path} is larger than {MAX_CREDENTIAL_FILE_BYTES} bytes")
-    return data
 
 
 def _exposure_warning(path: Path) -> str | None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from trueorigin.errors import InputError, SafetyError
+from trueorigin.limits import read_bounded
 from trueorigin.scan.addresses import (
     Interval,
     canonical,
@@ -169,14 +170,12 @@ def shown(spec: str, limit: int = SHOWN_SPEC_CHARS) -> str:
 
 
 def _read_target_file(path: Path) -> str:
-    # read one byte past the limit instead of trusting st_size: /dev/zero and pipes report 0
+    # bounded by reading, not by st_size: /dev/zero and pipes report 0
     try:
         with path.open("rb") as handle:
-            data = handle.read(MAX_TARGET_FILE_BYTES + 1)
+            data = read_bounded(handle, MAX_TARGET_FILE_BYTES, f"target file {shown(str(path))}")
     except OSError as exc:
         raise InputError(f"cannot read target file {shown(str(path))}: {exc.strerror}") from exc
-    if len(data) > MAX_TARGET_FILE_BYTES:
-        raise InputError(f"target file {shown(str(path))} is larger than {MAX_TARGET_FILE_BYTES} bytes")
     if b"\0" in data:
         raise InputError(f"target file {shown(str(path))} is not text (it holds NUL bytes)")
     try:

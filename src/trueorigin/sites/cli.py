@@ -13,12 +13,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from trueorigin.errors import InputError
 from trueorigin.scan.cli import DEFAULT_PORTS_TEXT, parse_ports
 from trueorigin.store import open_store
 from trueorigin.store.cli import DbOption, JsonOption
+from trueorigin.terminal import console as make_console
+from trueorigin.terminal import print_table
 
 BrokerOption = typer.Option(
     ..., "--broker", envvar="TRUEORIGIN_BROKER", help="Celery broker URL: amqp://user:pass@host/vhost or redis://..."
@@ -30,7 +31,7 @@ sites_app.add_typer(schedule_app, name="schedule")
 
 
 def _out() -> Console:
-    return Console(file=sys.stdout, width=200) if not sys.stdout.isatty() else Console()
+    return make_console(width=200) if not sys.stdout.isatty() else make_console()
 
 
 def _request(
@@ -192,17 +193,13 @@ def sites_jobs(
     """Audit jobs, newest first, with progress."""
     from trueorigin.sites.service import Sites
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:  # reading: a mistyped store is an error, never created
         jobs = Sites(store).jobs(site)
     if as_json:
         typer.echo(json.dumps([j.to_json() for j in jobs], indent=1))
         return
-    table = Table("job", "site", "status", "hosts done", "observations", "sensor", "scan")
-    for job in jobs:
-        table.add_row(*(escape(str(v or "")) for v in (
-            job.id, job.site, job.status, job.hosts_done, job.observations, job.sensor, job.scan_id,
-        )))  # fmt: skip
-    _out().print(table)
+    rows = [(j.id, j.site, j.status, j.hosts_done, j.observations, j.sensor or "", j.scan_id) for j in jobs]
+    print_table(_out(), "audit jobs", ("job", "site", "status", "hosts done", "observations", "sensor", "scan"), rows)
 
 
 def sites_sensors(
@@ -211,18 +208,18 @@ def sites_sensors(
     """Sensor health: version, state, progress, last heartbeat."""
     from trueorigin.sites.service import Sites
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:  # reading: a mistyped store is an error, never created
         sensors = Sites(store).sensors(site)
     if as_json:
         typer.echo(json.dumps([s.to_json() for s in sensors], indent=1))
         return
-    table = Table("site", "sensor", "version", "state", "progress", "last seen", "healthy")
-    for s in sensors:
-        seen = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(s.last_seen))
-        table.add_row(*(escape(str(v)) for v in (
-            s.site, s.name, s.version, s.state, f"{s.hosts_done}/{s.hosts_total}", seen, "yes" if s.healthy() else "NO",
-        )))  # fmt: skip
-    _out().print(table)
+    rows = [
+        (s.site, s.name, s.version, s.state, f"{s.hosts_done}/{s.hosts_total}",
+         time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(s.last_seen)), "yes" if s.healthy() else "NO")
+        for s in sensors
+    ]  # fmt: skip
+    columns = ("site", "sensor", "version", "state", "progress", "last seen", "healthy")
+    print_table(_out(), "sensors", columns, rows)
 
 
 def schedule_add(
@@ -251,16 +248,17 @@ def schedule_list(
 ) -> None:
     from trueorigin.sites.service import Sites
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:  # reading: a mistyped store is an error, never created
         schedules = Sites(store).schedules(site)
     if as_json:
         typer.echo(json.dumps([s.to_json() for s in schedules], indent=1))
         return
-    table = Table("id", "site", "cron", "enabled", "next run", "targets")
-    for s in schedules:
-        nxt = time.strftime("%Y-%m-%d %H:%M", time.gmtime(s.next_run()))
-        table.add_row(*(escape(str(v)) for v in (s.id, s.site, s.cron, s.enabled, nxt, " ".join(s.request["targets"]))))
-    _out().print(table)
+    rows = [
+        (s.id, s.site, s.cron, s.enabled, time.strftime("%Y-%m-%d %H:%M", time.gmtime(s.next_run())),
+         " ".join(s.request["targets"]))
+        for s in schedules
+    ]  # fmt: skip
+    print_table(_out(), "schedules", ("id", "site", "cron", "enabled", "next run", "targets"), rows)
 
 
 def schedule_set(
@@ -301,7 +299,7 @@ def alerts_add(
 def alerts_list(db: str | None = DbOption) -> None:
     from trueorigin.sites.alerts import targets
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:  # reading: a mistyped store is an error, never created
         typer.echo(json.dumps([t.to_json() for t in targets(store)], indent=1))
 
 
