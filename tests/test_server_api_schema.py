@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 from server_fixtures import copy_site, make_site
 from trueorigin.server import create_app
 from trueorigin.server.accounts import Accounts, Principal
+from trueorigin.store import open_store
 from trueorigin.store.accounts import UserRow
 
 pytestmark = pytest.mark.xdist_group("server")
@@ -40,7 +41,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str]:
 
 def _operations() -> list[Any]:
     """(method, path) of every API operation, read from the OpenAPI document of an app over an empty store."""
-    document = create_app("sqlite://").openapi()
+    document = create_app(open_store("sqlite://", in_memory=True)).openapi()
     return [
         pytest.param(method.upper(), path, id=f"{method.upper()} {path}")
         for path, item in document["paths"].items()

@@ -6,7 +6,7 @@ Starting and cancelling audits needs the broker and stays with the CLI (`trueori
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -23,8 +23,10 @@ router = APIRouter(prefix="/api/v1/sites", responses=ERROR_RESPONSES, tags=["sit
 class ScheduleIn(BaseModel):
     site: str = Field(min_length=1, max_length=50)
     cron: str = Field(min_length=9, max_length=100, description="5-field cron expression, UTC.")
-    targets: list[str] = Field(min_length=1, max_length=4096)
-    ports: list[int] = Field(default=[80, 443, 554, 8000, 8080, 37777], min_length=1, max_length=1024)
+    targets: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(min_length=1, max_length=4096)
+    ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
+        default=[80, 443, 554, 8000, 8080, 37777], min_length=1, max_length=1024
+    )
     rate: float = Field(300.0, gt=0, le=100_000)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from trueorigin.audit import AuditSession
 from trueorigin.errors import InputError
-from trueorigin.sites.messages import AuditJob, Heartbeat, check_site_name
+from trueorigin.sites.messages import AuditJob, Heartbeat, check_site_name, validated
 from trueorigin.store import Store
 from trueorigin.store.sites_models import AuditJobRow, ScheduleRow, SensorRow, SiteStateRow
 
@@ -142,7 +142,7 @@ def check_cron(expression: str) -> str:
 def audit_request(site: str, targets: list[str], **options: Any) -> dict[str, Any]:
     """The audit parameters as a job carries them (validated now, so a bad schedule fails when created)."""
     check_site_name(site)
-    probe = AuditJob(job_id="validate-only", site=site, targets=targets, **options)
+    probe: AuditJob = validated(AuditJob, {"job_id": "validate-only", "site": site, "targets": targets, **options})
     return probe.model_dump(exclude={"job_id", "site"})
 
 
