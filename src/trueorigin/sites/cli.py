@@ -8,7 +8,7 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,6 +32,16 @@ sites_app.add_typer(schedule_app, name="schedule")
 
 def _out() -> Console:
     return make_console(width=200) if not sys.stdout.isatty() else make_console()
+
+
+def _show(
+    records: list[dict[str, Any]], as_json: bool, title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """A listing as JSON (one document) or as a table through the one terminal renderer."""
+    if as_json:
+        typer.echo(json.dumps(records, indent=1))
+    else:
+        print_table(_out(), title, columns, rows)
 
 
 def _request(
@@ -195,11 +205,9 @@ def sites_jobs(
 
     with open_store(db, create=False) as store:  # reading: a mistyped store is an error, never created
         jobs = Sites(store).jobs(site)
-    if as_json:
-        typer.echo(json.dumps([j.to_json() for j in jobs], indent=1))
-        return
     rows = [(j.id, j.site, j.status, j.hosts_done, j.observations, j.sensor or "", j.scan_id) for j in jobs]
-    print_table(_out(), "audit jobs", ("job", "site", "status", "hosts done", "observations", "sensor", "scan"), rows)
+    columns = ("job", "site", "status", "hosts done", "observations", "sensor", "scan")
+    _show([j.to_json() for j in jobs], as_json, "audit jobs", columns, rows)
 
 
 def sites_sensors(
@@ -210,16 +218,13 @@ def sites_sensors(
 
     with open_store(db, create=False) as store:  # reading: a mistyped store is an error, never created
         sensors = Sites(store).sensors(site)
-    if as_json:
-        typer.echo(json.dumps([s.to_json() for s in sensors], indent=1))
-        return
     rows = [
         (s.site, s.name, s.version, s.state, f"{s.hosts_done}/{s.hosts_total}",
          time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(s.last_seen)), "yes" if s.healthy() else "NO")
         for s in sensors
     ]  # fmt: skip
     columns = ("site", "sensor", "version", "state", "progress", "last seen", "healthy")
-    print_table(_out(), "sensors", columns, rows)
+    _show([s.to_json() for s in sensors], as_json, "sensors", columns, rows)
 
 
 def schedule_add(
@@ -250,15 +255,18 @@ def schedule_list(
 
     with open_store(db, create=False) as store:  # reading: a mistyped store is an error, never created
         schedules = Sites(store).schedules(site)
-    if as_json:
-        typer.echo(json.dumps([s.to_json() for s in schedules], indent=1))
-        return
     rows = [
         (s.id, s.site, s.cron, s.enabled, time.strftime("%Y-%m-%d %H:%M", time.gmtime(s.next_run())),
          " ".join(s.request["targets"]))
         for s in schedules
     ]  # fmt: skip
-    print_table(_out(), "schedules", ("id", "site", "cron", "enabled", "next run", "targets"), rows)
+    _show(
+        [s.to_json() for s in schedules],
+        as_json,
+        "schedules",
+        ("id", "site", "cron", "enabled", "next run", "targets"),
+        rows,
+    )
 
 
 def schedule_set(
