@@ -1,7 +1,8 @@
 """Ingest: a batch of observations for one stored scan (a site sensor's upload, the server's API).
 
 Idempotent: a batch sent twice (a retried upload) stores nothing the second time, and each host it touches is
-re-identified from everything stored about it, so the verdict is the same whichever batch arrived last.
+(re-)identified from everything stored about it, so the verdict is the same whichever batch arrived last, and a
+batch redelivered after a crash between storing and identifying still gets its hosts identified.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class IngestResult:
     scan_id: str
     added: int = 0  # observations stored
     duplicates: int = 0  # observations already stored (same bytes, protocol, port, request, transport)
-    identifications: list[Identification] = field(default_factory=list)  # of the hosts the batch changed
+    identifications: list[Identification] = field(default_factory=list)  # of the hosts the batch touched
 
 
 def ingest(
@@ -41,8 +42,9 @@ def ingest(
             fresh = session.add_observations(host, batch)
             result.added += len(fresh)
             result.duplicates += len(batch) - len(fresh)
-            if fresh:
-                result.identifications.append(session.identify_host(host))
+            # identified even when nothing was new: a batch redelivered after a crash between storing its
+            # observations and identifying them must still end with the host identified
+            result.identifications.append(session.identify_host(host))
             if finish_hosts:
                 session.finish_host(host)
     return result
